@@ -2,6 +2,7 @@ package io.ternstream.engine.model;
 
 import io.ternstream.engine.parallel.WorkerPool;
 import io.ternstream.engine.state.SessionState;
+import io.ternstream.engine.tensor.ActivationBatch;
 import io.ternstream.engine.tensor.TernaryKernel;
 import io.ternstream.engine.tensor.TernaryMatrix;
 
@@ -27,13 +28,11 @@ public final class Forward {
     private final float[][] x;        // [C][H] residual stream
     private final float[][] normed;   // [C][max(H, D)] RMSNorm output feeding the BitLinears
     private final float[] scratch;    // [max(H, D, I)] pre-quantization values of one column
-    private final short[][][] codes;  // [3][C][maxPad] activation codes of up to three projections
-    private final float[][] inv;      // [3][C] 1/s of each column's quantization
+    private final ActivationBatch[] acts; // [3] quantized inputs of up to three projections, [C][widest]
     private final float[][] iOut, fOut, gOut; // [C][D]
     private final float[][] hOut;     // [C][max(H, 2I)] o_proj, gate_proj and down_proj outputs
     private final float[][] downIn;   // [C][I]
-    private final short[][] headCodes; // [C][Hpad] for the columns that need logits
-    private final float[] headInv;     // [C]
+    private final ActivationBatch headActs; // [C][H] for the columns that need logits
     private final float[][] headOut;   // [C] rows of the caller's logits buffers
     private final MatmulTask matmul = new MatmulTask();
 
@@ -48,19 +47,19 @@ public final class Forward {
         this.inter = config.intermediateSize();
         this.vocab = config.vocabSize();
         int widest = Math.max(Math.max(h, d), inter);
-        int pad = TernaryMatrix.wordsFor(widest) * TernaryMatrix.WORD_BITS;
         x = new float[maxColumns][h];
         normed = new float[maxColumns][Math.max(h, d)];
         scratch = new float[widest];
-        codes = new short[3][maxColumns][pad];
-        inv = new float[3][maxColumns];
+        acts = new ActivationBatch[3];
+        acts[0] = new ActivationBatch(kernel, maxColumns, Math.max(h, d));     // i, o, gate
+        acts[1] = new ActivationBatch(kernel, maxColumns, Math.max(h, inter)); // f, down
+        acts[2] = new ActivationBatch(kernel, maxColumns, h);                  // g
         iOut = new float[maxColumns][d];
         fOut = new float[maxColumns][d];
         gOut = new float[maxColumns][d];
         hOut = new float[maxColumns][Math.max(h, 2 * inter)];
         downIn = new float[maxColumns][inter];
-        headCodes = new short[maxColumns][pad];
-        headInv = new float[maxColumns];
+        headActs = new ActivationBatch(kernel, maxColumns, h);
         headOut = new float[maxColumns][];
     }
 
@@ -93,18 +92,22 @@ public final class Forward {
 
     /** MLGRU: i, f, g projections; h_t = f ⊙ h_{t-1} + silu(i) ⊙ (1 - f); o = RMSNorm(g) ⊙ silu(h); x += o_proj(o). */
     private void tokenMixer(int l, HgrnBitLayer layer, int n, SessionState[] states) {
+        acts[0].begin(h);
+        acts[1].begin(h);
+        acts[2].begin(h);
         for (int c = 0; c < n; c++) {
             Activations.rmsNorm(x[c], layer.attnNorm(), h, config.rmsNormEps(), normed[c]);
-            inv[0][c] = Activations.quantizeNormed(normed[c], layer.iProj().norm(), h, codes[0][c], scratch);
-            inv[1][c] = Activations.quantizeNormed(normed[c], layer.fProj().norm(), h, codes[1][c], scratch);
-            inv[2][c] = Activations.quantizeNormed(normed[c], layer.gProj().norm(), h, codes[2][c], scratch);
+            acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.iProj().norm(), h, acts[0].codes(c), scratch));
+            acts[1].commit(c, Activations.quantizeNormed(normed[c], layer.fProj().norm(), h, acts[1].codes(c), scratch));
+            acts[2].commit(c, Activations.quantizeNormed(normed[c], layer.gProj().norm(), h, acts[2].codes(c), scratch));
         }
-        matmul.set(n, layer.iProj().weight(), codes[0], inv[0], iOut,
-                layer.fProj().weight(), codes[1], inv[1], fOut,
-                layer.gProj().weight(), codes[2], inv[2], gOut);
+        matmul.set(n, layer.iProj().weight(), acts[0], iOut,
+                layer.fProj().weight(), acts[1], fOut,
+                layer.gProj().weight(), acts[2], gOut);
         pool.run(matmul);
 
         float[] gamma = layer.lowerBound();
+        acts[0].begin(d);
         for (int c = 0; c < n; c++) { // column order = time order for columns sharing a state
             float[] state = states[c].layer(l);
             float[] i = iOut[c], f = fOut[c], o = normed[c];
@@ -117,27 +120,29 @@ public final class Forward {
             float r = Activations.rmsFactor(gOut[c], d, config.rmsNormEps());
             float[] g = gOut[c], w = layer.gNorm();
             for (int k = 0; k < d; k++) o[k] = ((g[k] * r) * w[k]) * Activations.swiglu(o[k], 1f);
-            inv[0][c] = Activations.quantizeNormed(o, layer.oProj().norm(), d, codes[0][c], scratch);
+            acts[0].commit(c, Activations.quantizeNormed(o, layer.oProj().norm(), d, acts[0].codes(c), scratch));
         }
-        matmul.set(n, layer.oProj().weight(), codes[0], inv[0], hOut);
+        matmul.set(n, layer.oProj().weight(), acts[0], hOut);
         pool.run(matmul);
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
     }
 
     /** GLU: u = gate_proj(RMSNorm(x)); x += down_proj(silu(u[:I]) ⊙ u[I:]). */
     private void channelMixer(HgrnBitLayer layer, int n) {
+        acts[0].begin(h);
         for (int c = 0; c < n; c++) {
             Activations.rmsNorm(x[c], layer.mlpNorm(), h, config.rmsNormEps(), normed[c]);
-            inv[0][c] = Activations.quantizeNormed(normed[c], layer.gateProj().norm(), h, codes[0][c], scratch);
+            acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.gateProj().norm(), h, acts[0].codes(c), scratch));
         }
-        matmul.set(n, layer.gateProj().weight(), codes[0], inv[0], hOut);
+        matmul.set(n, layer.gateProj().weight(), acts[0], hOut);
         pool.run(matmul);
+        acts[1].begin(inter);
         for (int c = 0; c < n; c++) {
             float[] u = hOut[c], in = downIn[c];
             for (int k = 0; k < inter; k++) in[k] = Activations.swiglu(u[k], u[inter + k]);
-            inv[1][c] = Activations.quantizeNormed(in, layer.downProj().norm(), inter, codes[1][c], scratch);
+            acts[1].commit(c, Activations.quantizeNormed(in, layer.downProj().norm(), inter, acts[1].codes(c), scratch));
         }
-        matmul.set(n, layer.downProj().weight(), codes[1], inv[1], hOut);
+        matmul.set(n, layer.downProj().weight(), acts[1], hOut);
         pool.run(matmul);
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
     }
@@ -146,57 +151,59 @@ public final class Forward {
     private void head(int n, float[][] logits, LayerObserver observer) {
         int m = 0;
         BitLinear lmHead = model.lmHead();
+        headActs.begin(h);
         for (int c = 0; c < n; c++) {
             if (logits[c] == null && observer == null) continue;
             Activations.rmsNorm(x[c], model.finalNorm(), h, config.rmsNormEps(), normed[c]);
             if (observer != null) observer.hidden(model.layers().size() + 1, c, normed[c], h);
             if (logits[c] == null) continue;
             if (logits[c].length < vocab) throw new IllegalArgumentException("logits buffer shorter than the vocabulary");
-            headInv[m] = Activations.quantizeNormed(normed[c], lmHead.norm(), h, headCodes[m], scratch);
+            headActs.commit(m, Activations.quantizeNormed(normed[c], lmHead.norm(), h, headActs.codes(m), scratch));
             headOut[m++] = logits[c];
         }
         if (m == 0) return;
-        matmul.set(m, lmHead.weight(), headCodes, headInv, headOut);
+        matmul.set(m, lmHead.weight(), headActs, headOut);
         pool.run(matmul);
     }
 
     /**
-     * Up to three ternary products over one batch, split across the pool by output rows of the
-     * concatenated matrices. Reconfigured before each parallel section, never reallocated.
+     * Up to three ternary products over one batch, split across the pool by blocks of
+     * {@link TernaryMatrix#ROW_BLOCK} output rows of the concatenated matrices (i, f and g share one
+     * parallel section). Reconfigured before each parallel section, never reallocated.
      */
     private final class MatmulTask implements WorkerPool.Task {
+        private static final int BLOCK = TernaryMatrix.ROW_BLOCK;
         private int batch, count;
         private final TernaryMatrix[] mats = new TernaryMatrix[3];
-        private final short[][][] in = new short[3][][];
-        private final float[][] scales = new float[3][];
+        private final ActivationBatch[] in = new ActivationBatch[3];
         private final float[][][] out = new float[3][][];
 
-        void set(int batch, TernaryMatrix m0, short[][] c0, float[] s0, float[][] o0) {
+        void set(int batch, TernaryMatrix m0, ActivationBatch a0, float[][] o0) {
             this.batch = batch;
             count = 1;
-            mats[0] = m0; in[0] = c0; scales[0] = s0; out[0] = o0;
+            mats[0] = m0; in[0] = a0; out[0] = o0;
         }
 
-        void set(int batch, TernaryMatrix m0, short[][] c0, float[] s0, float[][] o0,
-                 TernaryMatrix m1, short[][] c1, float[] s1, float[][] o1,
-                 TernaryMatrix m2, short[][] c2, float[] s2, float[][] o2) {
-            set(batch, m0, c0, s0, o0);
+        void set(int batch, TernaryMatrix m0, ActivationBatch a0, float[][] o0,
+                 TernaryMatrix m1, ActivationBatch a1, float[][] o1,
+                 TernaryMatrix m2, ActivationBatch a2, float[][] o2) {
+            set(batch, m0, a0, o0);
             count = 3;
-            mats[1] = m1; in[1] = c1; scales[1] = s1; out[1] = o1;
-            mats[2] = m2; in[2] = c2; scales[2] = s2; out[2] = o2;
+            mats[1] = m1; in[1] = a1; out[1] = o1;
+            mats[2] = m2; in[2] = a2; out[2] = o2;
         }
 
         @Override
         public void run(int part, int parts) {
             int total = 0;
-            for (int k = 0; k < count; k++) total += mats[k].rows();
+            for (int k = 0; k < count; k++) total += TernaryMatrix.rowBlocksFor(mats[k].rows());
             int from = WorkerPool.split(total, part, parts), to = WorkerPool.split(total, part + 1, parts);
             int base = 0;
             for (int k = 0; k < count; k++) {
-                int rows = mats[k].rows();
-                int lo = Math.max(from - base, 0), hi = Math.min(to - base, rows);
-                if (lo < hi) kernel.multiply(mats[k], in[k], scales[k], batch, out[k], 0, lo, hi);
-                base += rows;
+                int rows = mats[k].rows(), blocks = TernaryMatrix.rowBlocksFor(rows);
+                int lo = Math.max(from - base, 0), hi = Math.min(to - base, blocks);
+                if (lo < hi) kernel.multiply(mats[k], in[k], batch, out[k], 0, lo * BLOCK, Math.min(hi * BLOCK, rows));
+                base += blocks;
             }
         }
     }

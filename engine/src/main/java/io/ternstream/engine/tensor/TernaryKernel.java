@@ -1,21 +1,32 @@
 package io.ternstream.engine.tensor;
 
+import jdk.incubator.vector.ShortVector;
+
 /**
- * Ternary matrix × int8-activation products: integer additions and subtractions only, then one
- * float rescale per output. Every implementation must give bit-identical results: the integer sums
- * are exact and the rescale is the same float expression, {@link #rescale}.
+ * Ternary matrix × int8-activation products: integer additions only, then one float rescale per
+ * output. Every implementation must give bit-identical results: the integer sums are exact and the
+ * rescale is the same float expression, {@link #rescale}.
  */
 public interface TernaryKernel {
 
+    /** The packed form of the weights this kernel reads. */
+    TernaryMatrix.Layout layout();
+
     /**
      * For rows [rowStart, rowEnd) of {@code m} and each column b < batch:
-     * {@code out[b][outOffset + r] = rescale(sum_c T[r][c] * codes[b][c], m, actInverseScale[b])}.
-     *
-     * @param codes           per column the activation codes in [-127, 127], length ≥ m.paddedCols(), zero past m.cols()
-     * @param actInverseScale per column 1/s of its absmax quantization (y_q = q / s)
+     * {@code out[b][outOffset + r] = rescale(sum_c T[r][c] * codes_b[c], m, in.inverseScale(b))}.
+     * {@code rowStart} is a multiple of {@link TernaryMatrix#ROW_BLOCK}; {@code rowEnd} is one too or
+     * {@code m.rows()}.
      */
-    void multiply(TernaryMatrix m, short[][] codes, float[] actInverseScale, int batch,
-                  float[][] out, int outOffset, int rowStart, int rowEnd);
+    void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd);
+
+    /** Shorts of derived activation data per column for inputs of {@code cols}; 0 if the kernel reads codes only. */
+    default int tableLength(int cols) {
+        return 0;
+    }
+
+    /** Derives a column's kernel-specific form from its codes (called once per column and product). */
+    default void prepare(short[] codes, int cols, short[] table) {}
 
     String name();
 
@@ -23,13 +34,28 @@ public interface TernaryKernel {
         return dot * actInverseScale * m.dequant();
     }
 
-    /** The kernel chosen by {@code -Dternstream.kernel=scalar|vector} (default vector). */
+    /**
+     * The kernel chosen by {@code -Dternstream.kernel=scalar|vector|lut}; default lut where 512-bit
+     * vectors are available (it needs 32 16-bit lanes), vector otherwise.
+     */
     static TernaryKernel selected() {
-        String choice = System.getProperty("ternstream.kernel", "vector");
+        String fallback = ShortVector.SPECIES_PREFERRED.length() >= TernaryMatrix.ROW_BLOCK ? "lut" : "vector";
+        return byName(System.getProperty("ternstream.kernel", fallback));
+    }
+
+    static TernaryKernel byName(String choice) {
         return switch (choice) {
-            case "scalar" -> new ScalarTernaryKernel();
+            case "scalar" -> new ScalarTernaryKernel(TernaryMatrix.Layout.BITMASKS);
+            case "scalar-triplets" -> new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS);
             case "vector" -> new VectorTernaryKernel();
-            default -> throw new IllegalArgumentException("ternstream.kernel must be scalar or vector, got " + choice);
+            case "lut" -> new LutTernaryKernel();
+            default -> throw new IllegalArgumentException("ternstream.kernel must be scalar, scalar-triplets, vector or lut, got " + choice);
         };
+    }
+
+    static void checkLayout(TernaryMatrix m, TernaryKernel k) {
+        if (m.layout() != k.layout()) {
+            throw new IllegalArgumentException("kernel " + k.name() + " reads " + k.layout() + " weights, matrix is packed as " + m.layout());
+        }
     }
 }

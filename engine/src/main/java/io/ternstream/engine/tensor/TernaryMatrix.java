@@ -1,36 +1,74 @@
 package io.ternstream.engine.tensor;
 
+import java.util.Arrays;
+
 /**
  * A BitLinear weight matrix [rows, cols] quantized once at load time to ternary codes T in {-1, 0, +1}
  * with one per-tensor scale, exactly as the reference does at every forward:
  * {@code m = max(mean|W|, 1e-5); s_w = 1/m (fp32); T = clamp(round_half_even(W * s_w), -1, 1); W_q = T / s_w}.
  *
- * <p>Packed layout, 2 bits per weight: each row is {@code words} pairs of 64-bit words, the first word of
- * a pair has bit k set where T = +1 and the second where T = -1, for columns 64·w + k. Columns past
- * {@code cols} are zero in both words, so kernels run over whole words against activation buffers
- * padded with zeros to {@link #paddedCols()} and need no scalar tail.
+ * <p>Only the packed codes are kept, in the layout of the kernel that will read them (one layout per
+ * matrix, so weights are resident once):
+ * <ul>
+ * <li>{@link Layout#BITMASKS}, 2 bits per weight: each row is {@code words} pairs of 64-bit words, the
+ *     first word of a pair has bit k set where T = +1 and the second where T = -1, for columns 64·w + k.
+ * <li>{@link Layout#TRIPLETS}, 16/9 ≈ 1.78 bits per weight: columns in groups of three, a group's codes
+ *     as one base-3 index {@code (t0+1) + 3(t1+1) + 9(t2+1)} in [0, 27) of 5 bits, three groups per
+ *     16-bit short; rows in blocks of {@link #ROW_BLOCK}, so that the 32 shorts of one block and one
+ *     group triple are contiguous: {@code triplets[((block · tripleCount) + triple) · 32 + rowInBlock]}.
+ *     A 32-lane vector then holds one group index per row, ready to select from a 27-entry table.
+ * </ul>
+ * Padding (columns past {@code cols}, rows past {@code rows} in the last block) holds T = 0, so kernels
+ * never need to look at activations beyond {@code cols} or mask rows inside a block.
  */
 public final class TernaryMatrix {
 
+    /** Packed forms; each kernel reads one. */
+    public enum Layout { BITMASKS, TRIPLETS }
+
     public static final int WORD_BITS = 64;
+    /** Rows per block of the TRIPLETS layout: the 16-bit lanes of a 512-bit vector. */
+    public static final int ROW_BLOCK = 32;
+    /** Columns per short of the TRIPLETS layout: three groups of three. */
+    public static final int TRIPLE_COLS = 9;
+    /** Base-3 index of the all-zero group (1 + 3 + 9). */
+    static final int ZERO_GROUP = 13;
 
     private final int rows;
     private final int cols;
-    private final int words;
-    private final long[] bits;     // [rows][words][2]: plus mask, minus mask
-    private final float dequant;   // 1 / s_w: the magnitude of a dequantized weight
+    private final Layout layout;
+    private final int words;        // BITMASKS: 64-bit words per row
+    private final int triples;      // TRIPLETS: shorts per row = ceil(cols / 9)
+    private final long[] bits;      // BITMASKS: [rows][words][2] plus mask, minus mask; else null
+    private final short[] triplets; // TRIPLETS: [rowBlocks][triples][ROW_BLOCK]; else null
+    private final float dequant;    // 1 / s_w: the magnitude of a dequantized weight
 
-    TernaryMatrix(int rows, int cols, long[] bits, float dequant) {
+    private TernaryMatrix(int rows, int cols, Layout layout, long[] bits, short[] triplets, float dequant) {
         this.rows = rows;
         this.cols = cols;
+        this.layout = layout;
         this.words = wordsFor(cols);
-        if (bits.length != (long) rows * words * 2) throw new IllegalArgumentException("packed size mismatch");
+        this.triples = triplesFor(cols);
         this.bits = bits;
+        this.triplets = triplets;
         this.dequant = dequant;
     }
 
     public static int wordsFor(int cols) {
         return (cols + WORD_BITS - 1) / WORD_BITS;
+    }
+
+    public static int triplesFor(int cols) {
+        return (cols + TRIPLE_COLS - 1) / TRIPLE_COLS;
+    }
+
+    public static int rowBlocksFor(int rows) {
+        return (rows + ROW_BLOCK - 1) / ROW_BLOCK;
+    }
+
+    /** Length an activation buffer needs for {@code cols} inputs in any layout (zero-padded past cols). */
+    public static int paddedColsFor(int cols) {
+        return Math.max(wordsFor(cols) * WORD_BITS, triplesFor(cols) * TRIPLE_COLS);
     }
 
     /** Source of the latent float weights, row-major; lets the loader stream from a mapped file. */
@@ -41,7 +79,7 @@ public final class TernaryMatrix {
     }
 
     /** Quantizes latent weights with the reference's absmean ternarization. */
-    public static TernaryMatrix quantize(int rows, int cols, FloatSource source) {
+    public static TernaryMatrix quantize(int rows, int cols, FloatSource source, Layout layout) {
         float[] row = new float[cols];
         double absSum = 0;
         for (int r = 0; r < rows; r++) {
@@ -51,32 +89,97 @@ public final class TernaryMatrix {
         float mean = (float) (absSum / ((double) rows * cols));
         float m = Math.max(mean, 1e-5f);
         float sw = 1f / m;
-        int words = wordsFor(cols);
-        long[] bits = new long[Math.multiplyExact(rows * 2, words)];
+        Builder b = new Builder(rows, cols, layout);
+        byte[] codes = new byte[cols];
         for (int r = 0; r < rows; r++) {
             source.readRow(r, row);
-            int base = r * words * 2;
             for (int c = 0; c < cols; c++) {
                 float q = (float) Math.rint(row[c] * sw); // round half to even, like torch.round
-                if (q >= 1f) bits[base + (c >>> 6) * 2] |= 1L << (c & 63);
-                else if (q <= -1f) bits[base + (c >>> 6) * 2 + 1] |= 1L << (c & 63);
+                codes[c] = (byte) (q >= 1f ? 1 : q <= -1f ? -1 : 0);
             }
+            b.setRow(r, codes);
         }
-        return new TernaryMatrix(rows, cols, bits, 1f / sw);
+        return b.build(1f / sw);
     }
 
-    /** Builds a matrix directly from codes (random benchmark models, tests). */
-    public static TernaryMatrix fromCodes(int rows, int cols, byte[] codes, float dequant) {
-        int words = wordsFor(cols);
-        long[] bits = new long[rows * 2 * words];
+    /** Quantizes into the layout of the kernel selected for this process. */
+    public static TernaryMatrix quantize(int rows, int cols, FloatSource source) {
+        return quantize(rows, cols, source, TernaryKernel.selected().layout());
+    }
+
+    /** Builds a matrix directly from codes [rows·cols] (random benchmark models, tests). */
+    public static TernaryMatrix fromCodes(int rows, int cols, byte[] codes, float dequant, Layout layout) {
+        Builder b = new Builder(rows, cols, layout);
+        byte[] row = new byte[cols];
         for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                byte t = codes[r * cols + c];
-                if (t > 0) bits[(r * words + (c >>> 6)) * 2] |= 1L << (c & 63);
-                else if (t < 0) bits[(r * words + (c >>> 6)) * 2 + 1] |= 1L << (c & 63);
+            System.arraycopy(codes, r * cols, row, 0, cols);
+            b.setRow(r, row);
+        }
+        return b.build(dequant);
+    }
+
+    public static TernaryMatrix fromCodes(int rows, int cols, byte[] codes, float dequant) {
+        return fromCodes(rows, cols, codes, dequant, TernaryKernel.selected().layout());
+    }
+
+    /** Packs a matrix row by row from ternary codes, without ever holding float weights. */
+    public static final class Builder {
+        private final int rows, cols;
+        private final Layout layout;
+        private final long[] bits;
+        private final short[] triplets;
+
+        public Builder(int rows, int cols, Layout layout) {
+            if (rows < 1 || cols < 1) throw new IllegalArgumentException("matrix shape must be positive, got " + rows + "x" + cols);
+            this.rows = rows;
+            this.cols = cols;
+            this.layout = layout;
+            if (layout == Layout.BITMASKS) {
+                bits = new long[Math.multiplyExact(rows * 2, wordsFor(cols))];
+                triplets = null;
+            } else {
+                bits = null;
+                triplets = new short[Math.multiplyExact(rowBlocksFor(rows) * ROW_BLOCK, triplesFor(cols))];
+                // padding rows of the last block: all-zero groups
+                short zero = (short) (ZERO_GROUP | ZERO_GROUP << 5 | ZERO_GROUP << 10);
+                Arrays.fill(triplets, zero);
             }
         }
-        return new TernaryMatrix(rows, cols, bits, dequant);
+
+        /** Sets row {@code r} from {@code codes[0, cols)}, each -1, 0 or +1. */
+        public void setRow(int r, byte[] codes) {
+            if (layout == Layout.BITMASKS) {
+                int base = r * wordsFor(cols) * 2;
+                for (int c = 0; c < cols; c++) {
+                    byte t = codes[c];
+                    if (t > 0) bits[base + (c >>> 6) * 2] |= 1L << (c & 63);
+                    else if (t < 0) bits[base + (c >>> 6) * 2 + 1] |= 1L << (c & 63);
+                }
+                return;
+            }
+            int tripleCount = triplesFor(cols);
+            int at = (r / ROW_BLOCK) * tripleCount * ROW_BLOCK + r % ROW_BLOCK;
+            for (int t = 0; t < tripleCount; t++) {
+                int packed = 0;
+                for (int g = 0; g < 3; g++) {
+                    int c = t * TRIPLE_COLS + 3 * g;
+                    int index = (code(codes, c) + 1) + 3 * (code(codes, c + 1) + 1) + 9 * (code(codes, c + 2) + 1);
+                    packed |= index << (5 * g);
+                }
+                triplets[at + t * ROW_BLOCK] = (short) packed;
+            }
+        }
+
+        private int code(byte[] codes, int c) {
+            if (c >= cols) return 0;
+            int t = codes[c];
+            if (t < -1 || t > 1) throw new IllegalArgumentException("ternary code out of range: " + t);
+            return t;
+        }
+
+        public TernaryMatrix build(float dequant) {
+            return new TernaryMatrix(rows, cols, layout, bits, triplets, dequant);
+        }
     }
 
     public int rows() {
@@ -87,17 +190,29 @@ public final class TernaryMatrix {
         return cols;
     }
 
-    /** Columns rounded up to whole 64-bit words; activation buffers must be this long, zero-padded. */
+    public Layout layout() {
+        return layout;
+    }
+
+    /** Columns rounded up to whole 64-bit words (BITMASKS); activation buffers must be this long, zero-padded. */
     public int paddedCols() {
-        return words * WORD_BITS;
+        return paddedColsFor(cols);
     }
 
     int words() {
         return words;
     }
 
+    int triples() {
+        return triples;
+    }
+
     long[] bits() {
         return bits;
+    }
+
+    short[] triplets() {
+        return triplets;
     }
 
     /** Dequantized magnitude 1/s_w: a weight with code T stands for T * dequant(). */
@@ -107,13 +222,20 @@ public final class TernaryMatrix {
 
     /** The ternary code at (row, col): -1, 0 or +1. */
     public int code(int row, int col) {
-        int i = (row * words + (col >>> 6)) * 2;
-        long bit = 1L << (col & 63);
-        return (bits[i] & bit) != 0 ? 1 : (bits[i + 1] & bit) != 0 ? -1 : 0;
+        if (layout == Layout.BITMASKS) {
+            int i = (row * words + (col >>> 6)) * 2;
+            long bit = 1L << (col & 63);
+            return (bits[i] & bit) != 0 ? 1 : (bits[i + 1] & bit) != 0 ? -1 : 0;
+        }
+        int s = triplets[((row / ROW_BLOCK) * triples + col / TRIPLE_COLS) * ROW_BLOCK + row % ROW_BLOCK];
+        int within = col % TRIPLE_COLS;
+        int index = (s >>> (5 * (within / 3))) & 31;
+        for (int k = within % 3; k > 0; k--) index /= 3;
+        return index % 3 - 1;
     }
 
     /** Bytes of packed weights read by one product. */
     public long packedBytes() {
-        return bits.length * 8L;
+        return bits != null ? bits.length * 8L : triplets.length * 2L;
     }
 }

@@ -29,8 +29,15 @@ public final class VectorTernaryKernel implements TernaryKernel {
     }
 
     @Override
-    public void multiply(TernaryMatrix m, short[][] codes, float[] actInverseScale, int batch,
-                         float[][] out, int outOffset, int rowStart, int rowEnd) {
+    public TernaryMatrix.Layout layout() {
+        return TernaryMatrix.Layout.BITMASKS;
+    }
+
+    @Override
+    public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
+        TernaryKernel.checkLayout(m, this);
+        short[][] codes = in.codes();
+        float[] actInverseScale = in.inverseScales();
         int b = 0;
         for (; b + 4 <= batch; b += 4) {
             for (int r = rowStart; r < rowEnd; r++) rowTimesFour(m, r, codes, b, actInverseScale, out, outOffset);
@@ -113,6 +120,6 @@ public final class VectorTernaryKernel implements TernaryKernel {
 
     @Override
     public String name() {
-        return "vector-" + S.vectorBitSize();
+        return "vector";
     }
 }

@@ -1,0 +1,71 @@
+package io.ternstream.engine.tensor;
+
+/**
+ * Up to {@code maxColumns} int8-quantized activation columns, the input of one ternary product, in the
+ * form the kernel reads: the codes, each column's 1/s, and whatever the kernel derives from the codes
+ * once per column (the LUT kernel's 27-entry sum tables). Allocated once; refilled for every product.
+ *
+ * <p>Fill protocol: write column c's codes into {@link #codes(int)} (positions [0, cols)), then
+ * {@link #commit(int, float)}; positions past cols are never read as activations.
+ */
+public final class ActivationBatch {
+
+    private final TernaryKernel kernel;
+    private final int maxCols;
+    private final short[][] codes;       // [C][paddedColsFor(maxCols)] values in [-128, 127]
+    private final float[] inverseScale;  // [C] 1/s of each column's absmax quantization
+    private final short[][] tables;      // [C][kernel-defined] derived form, or null
+    private int cols;
+
+    public ActivationBatch(TernaryKernel kernel, int maxColumns, int maxCols) {
+        this.kernel = kernel;
+        this.maxCols = maxCols;
+        this.codes = new short[maxColumns][TernaryMatrix.paddedColsFor(maxCols)];
+        this.inverseScale = new float[maxColumns];
+        int tableLength = kernel.tableLength(maxCols);
+        this.tables = tableLength > 0 ? new short[maxColumns][tableLength] : null;
+    }
+
+    /** Starts a product with {@code cols} inputs per column. */
+    public void begin(int cols) {
+        if (cols < 1 || cols > maxCols) throw new IllegalArgumentException("cols must be in [1, " + maxCols + "], got " + cols);
+        this.cols = cols;
+    }
+
+    public int cols() {
+        return cols;
+    }
+
+    public int maxColumns() {
+        return codes.length;
+    }
+
+    /** The code buffer of column {@code c}: write [0, cols) before {@link #commit}. */
+    public short[] codes(int c) {
+        return codes[c];
+    }
+
+    public float inverseScale(int c) {
+        return inverseScale[c];
+    }
+
+    /** Column {@code c} is written: records its 1/s and lets the kernel derive its form. */
+    public void commit(int c, float inverseScale) {
+        // positions past cols may hold codes of a wider product that used this buffer before
+        java.util.Arrays.fill(codes[c], cols, Math.min(codes[c].length, TernaryMatrix.paddedColsFor(cols)), (short) 0);
+        this.inverseScale[c] = inverseScale;
+        if (tables != null) kernel.prepare(codes[c], cols, tables[c]);
+    }
+
+    short[][] codes() {
+        return codes;
+    }
+
+    short[][] tables() {
+        return tables;
+    }
+
+    float[] inverseScales() {
+        return inverseScale;
+    }
+}
