@@ -13,10 +13,10 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** Writes float32 tensors to a safetensors file (used by the {@code logits} command and tests). */
+/** Writes tensors to a safetensors file (the {@code logits} command, test checkpoints). */
 public final class SafetensorsWriter {
 
-    private record Entry(long[] shape, float[] data) {}
+    private record Entry(DType dtype, long[] shape, byte[] bytes) {}
 
     private final Map<String, Entry> entries = new LinkedHashMap<>();
 
@@ -24,7 +24,18 @@ public final class SafetensorsWriter {
         long count = 1;
         for (long d : shape) count *= d;
         if (count != data.length) throw new IllegalArgumentException(name + ": shape does not match " + data.length + " values");
-        entries.put(name, new Entry(shape.clone(), data));
+        ByteBuffer buf = ByteBuffer.allocate(data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        buf.asFloatBuffer().put(data);
+        entries.put(name, new Entry(DType.F32, shape.clone(), buf.array()));
+        return this;
+    }
+
+    /** Adds a tensor given as raw little-endian bytes of {@code dtype}. */
+    public SafetensorsWriter addRaw(String name, DType dtype, long[] shape, byte[] bytes) {
+        long count = 1;
+        for (long d : shape) count *= d;
+        if (count * dtype.bytes() != bytes.length) throw new IllegalArgumentException(name + ": shape does not match " + bytes.length + " bytes");
+        entries.put(name, new Entry(dtype, shape.clone(), bytes));
         return this;
     }
 
@@ -35,10 +46,10 @@ public final class SafetensorsWriter {
         long offset = 0;
         for (var e : entries.entrySet()) {
             ObjectNode t = header.putObject(e.getKey());
-            t.put("dtype", "F32");
+            t.put("dtype", e.getValue().dtype.name());
             var shape = t.putArray("shape");
             for (long d : e.getValue().shape) shape.add(d);
-            long bytes = e.getValue().data.length * 4L;
+            long bytes = e.getValue().bytes.length;
             t.putArray("data_offsets").add(offset).add(offset + bytes);
             offset += bytes;
         }
@@ -49,11 +60,7 @@ public final class SafetensorsWriter {
             out.write(len.array());
             out.write(headerBytes);
             for (int i = headerBytes.length; i < padded; i++) out.write(' ');
-            for (Entry e : entries.values()) {
-                ByteBuffer buf = ByteBuffer.allocate(e.data.length * 4).order(ByteOrder.LITTLE_ENDIAN);
-                buf.asFloatBuffer().put(e.data);
-                out.write(buf.array());
-            }
+            for (Entry e : entries.values()) out.write(e.bytes);
         }
     }
 }
