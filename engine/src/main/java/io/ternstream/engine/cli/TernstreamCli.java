@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** {@code ./ternstream generate|logits|perplexity|bench}: the engine's command line. */
 @Command(name = "ternstream", mixinStandardHelpOptions = true, version = "ternstream 0.1",
         description = "MatMul-free (HGRN-Bit) language model engine",
-        subcommands = {GenerateCommand.class, LogitsCommand.class, PerplexityCommand.class})
+        subcommands = {GenerateCommand.class, LogitsCommand.class, PerplexityCommand.class, BenchCommand.class})
 public final class TernstreamCli implements Runnable {
 
     public static void main(String[] args) {

@@ -17,7 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Exactness: a table entry is at most 3·128 in magnitude, a triple of groups adds at most 1152 to a
  * 16-bit lane, so lanes are widened into 32-bit totals every {@link #TRIPLES_PER_FLUSH} triples.
- * Several columns (batched sessions, prefill positions) share each decoded weight vector.
+ * Several columns (batched sessions, prefill positions) pass over a row block in turn while its
+ * weights are in L1, so memory traffic for weights is paid once per step whatever the batch. (A tile
+ * that decodes each weight vector once for four columns was slower: C2 stopped scalar-replacing its
+ * sixteen live vectors and allocated them.)
  */
 public final class LutTernaryKernel implements TernaryKernel {
 
@@ -29,7 +32,6 @@ public final class LutTernaryKernel implements TernaryKernel {
     private static final int TABLE_PER_TRIPLE = 3 * LANES;
     /** 28 · 1152 = 32256 ≤ 32767. */
     private static final int TRIPLES_PER_FLUSH = 28;
-    private static final int TILE = 4;
 
     /** Lane k of COEF[j] is digit j of k in base 3, minus one: the code of weight j in group index k. */
     private static final ShortVector[] COEF = new ShortVector[3];
@@ -72,6 +74,7 @@ public final class LutTernaryKernel implements TernaryKernel {
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
         TernaryKernel.checkLayout(m, this);
         if (in.cols() != m.cols()) throw new IllegalArgumentException("activations have " + in.cols() + " columns, matrix " + m.cols());
+        if (rowStart >= rowEnd) return;
         if (rowStart % LANES != 0) throw new IllegalArgumentException("rowStart must start a row block, got " + rowStart);
         short[] w = m.triplets();
         int triples = m.triples();
@@ -82,11 +85,8 @@ public final class LutTernaryKernel implements TernaryKernel {
             int base = (r0 / LANES) * triples * LANES;
             int valid = Math.min(LANES, rowEnd - r0);
             int o = outOffset + r0;
-            int b = 0;
-            for (; b + TILE <= batch; b += TILE) {
-                block4(w, base, triples, tables[b], tables[b + 1], tables[b + 2], tables[b + 3], out, b, o, inv, dq, valid);
-            }
-            for (; b < batch; b++) block1(w, base, triples, tables[b], out[b], o, inv[b], dq, valid);
+            // the block's weights (64 bytes per triple) stay in L1 while every column passes over them
+            for (int b = 0; b < batch; b++) block1(w, base, triples, tables[b], out[b], o, inv[b], dq, valid);
         }
     }
 
@@ -109,41 +109,6 @@ public final class LutTernaryKernel implements TernaryKernel {
             hi = hi.add(acc.convertShape(VectorOperators.S2I, I, 1).reinterpretAsInts());
         }
         store(lo, hi, out, o, inv, dq, valid);
-    }
-
-    private static void block4(short[] w, int base, int triples, short[] ta, short[] tb, short[] tc, short[] td,
-                               float[][] out, int b, int o, float[] inv, float dq, int valid) {
-        IntVector loA = IntVector.zero(I), hiA = loA, loB = loA, hiB = loA, loC = loA, hiC = loA, loD = loA, hiD = loA;
-        for (int k0 = 0; k0 < triples; k0 += TRIPLES_PER_FLUSH) {
-            int k1 = Math.min(triples, k0 + TRIPLES_PER_FLUSH);
-            ShortVector a = ShortVector.zero(S), bb = a, c = a, d = a;
-            for (int k = k0; k < k1; k++) {
-                ShortVector v = ShortVector.fromArray(S, w, base + k * LANES);
-                ShortVector v5 = v.lanewise(VectorOperators.LSHR, 5);
-                ShortVector v10 = v.lanewise(VectorOperators.LSHR, 10);
-                int x = k * TABLE_PER_TRIPLE, y = x + LANES, z = y + LANES;
-                a = a.add(v.selectFrom(ShortVector.fromArray(S, ta, x)).add(v5.selectFrom(ShortVector.fromArray(S, ta, y)))
-                        .add(v10.selectFrom(ShortVector.fromArray(S, ta, z))));
-                bb = bb.add(v.selectFrom(ShortVector.fromArray(S, tb, x)).add(v5.selectFrom(ShortVector.fromArray(S, tb, y)))
-                        .add(v10.selectFrom(ShortVector.fromArray(S, tb, z))));
-                c = c.add(v.selectFrom(ShortVector.fromArray(S, tc, x)).add(v5.selectFrom(ShortVector.fromArray(S, tc, y)))
-                        .add(v10.selectFrom(ShortVector.fromArray(S, tc, z))));
-                d = d.add(v.selectFrom(ShortVector.fromArray(S, td, x)).add(v5.selectFrom(ShortVector.fromArray(S, td, y)))
-                        .add(v10.selectFrom(ShortVector.fromArray(S, td, z))));
-            }
-            loA = loA.add(a.convertShape(VectorOperators.S2I, I, 0).reinterpretAsInts());
-            hiA = hiA.add(a.convertShape(VectorOperators.S2I, I, 1).reinterpretAsInts());
-            loB = loB.add(bb.convertShape(VectorOperators.S2I, I, 0).reinterpretAsInts());
-            hiB = hiB.add(bb.convertShape(VectorOperators.S2I, I, 1).reinterpretAsInts());
-            loC = loC.add(c.convertShape(VectorOperators.S2I, I, 0).reinterpretAsInts());
-            hiC = hiC.add(c.convertShape(VectorOperators.S2I, I, 1).reinterpretAsInts());
-            loD = loD.add(d.convertShape(VectorOperators.S2I, I, 0).reinterpretAsInts());
-            hiD = hiD.add(d.convertShape(VectorOperators.S2I, I, 1).reinterpretAsInts());
-        }
-        store(loA, hiA, out[b], o, inv[b], dq, valid);
-        store(loB, hiB, out[b + 1], o, inv[b + 1], dq, valid);
-        store(loC, hiC, out[b + 2], o, inv[b + 2], dq, valid);
-        store(loD, hiD, out[b + 3], o, inv[b + 3], dq, valid);
     }
 
     /** out[o + i] = dot_i · inv · dq for the first {@code valid} rows: the same float operations as {@link TernaryKernel#rescale}. */

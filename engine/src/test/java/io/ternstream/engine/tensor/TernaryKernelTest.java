@@ -1,0 +1,130 @@
+package io.ternstream.engine.tensor;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/** Every fast kernel against the scalar twin of its layout: bit-identical outputs on awkward shapes. */
+class TernaryKernelTest {
+
+    private static final int[] ROWS = {1, 7, 32, 33, 95};
+    private static final int[] COLS = {1, 8, 9, 31, 63, 64, 65, 130, 577};
+
+    @Test
+    void vectorKernelMatchesScalarTwin() {
+        compareOnRandomShapes(new VectorTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.BITMASKS));
+    }
+
+    @Test
+    void lutKernelMatchesScalarTwin() {
+        compareOnRandomShapes(new LutTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS));
+    }
+
+    @Test
+    void bothScalarLayoutsAgree() {
+        compareOnRandomShapes(new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS), new ScalarTernaryKernel(TernaryMatrix.Layout.BITMASKS));
+    }
+
+    /** Extreme activations on long rows: 16-bit partial sums must be widened before they overflow. */
+    @Test
+    void longRowsOfExtremeValuesStayExact() {
+        int rows = 64, cols = 4000;
+        byte[] codes = new byte[rows * cols];
+        for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) codes[r * cols + c] = (byte) (r % 3 == 0 ? 1 : r % 3 == 1 ? -1 : (c % 2 == 0 ? 1 : -1));
+        for (TernaryKernel fast : new TernaryKernel[] {new VectorTernaryKernel(), new LutTernaryKernel()}) {
+            for (short value : new short[] {127, -128}) {
+                ActivationBatch in = new ActivationBatch(fast, 2, cols);
+                ActivationBatch ref = new ActivationBatch(new ScalarTernaryKernel(fast.layout()), 2, cols);
+                in.begin(cols);
+                ref.begin(cols);
+                for (int b = 0; b < 2; b++) {
+                    java.util.Arrays.fill(in.codes(b), 0, cols, value);
+                    java.util.Arrays.fill(ref.codes(b), 0, cols, value);
+                    in.commit(b, 1f);
+                    ref.commit(b, 1f);
+                }
+                TernaryMatrix m = TernaryMatrix.fromCodes(rows, cols, codes, 1f, fast.layout());
+                float[][] got = new float[2][rows], want = new float[2][rows];
+                fast.multiply(m, in, 2, got, 0, 0, rows);
+                new ScalarTernaryKernel(fast.layout()).multiply(m, ref, 2, want, 0, 0, rows);
+                assertArrayEquals(want[0], got[0], fast.name());
+                assertEquals((float) (cols * value), got[0][0], fast.name() + ": all +1 row");
+                assertEquals((float) (-cols * value), got[0][1], fast.name() + ": all -1 row");
+            }
+        }
+    }
+
+    @Test
+    void codesSurvivePackingInBothLayouts() {
+        SplittableRandom random = new SplittableRandom(3);
+        int rows = 33, cols = 70;
+        byte[] codes = randomCodes(random, rows, cols);
+        for (TernaryMatrix.Layout layout : TernaryMatrix.Layout.values()) {
+            TernaryMatrix m = TernaryMatrix.fromCodes(rows, cols, codes, 1f, layout);
+            for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) assertEquals(codes[r * cols + c], m.code(r, c), layout + " at " + r + "," + c);
+        }
+    }
+
+    @Test
+    void rejectsCodesOutsideTernaryAndMismatchedLayouts() {
+        assertThrows(IllegalArgumentException.class, () -> TernaryMatrix.fromCodes(1, 3, new byte[] {0, 2, 0}, 1f, TernaryMatrix.Layout.TRIPLETS));
+        TernaryMatrix bitmasks = TernaryMatrix.fromCodes(1, 3, new byte[] {0, 1, 0}, 1f, TernaryMatrix.Layout.BITMASKS);
+        LutTernaryKernel lut = new LutTernaryKernel();
+        ActivationBatch in = new ActivationBatch(lut, 1, 3);
+        in.begin(3);
+        in.commit(0, 1f);
+        assertThrows(IllegalArgumentException.class, () -> lut.multiply(bitmasks, in, 1, new float[1][1], 0, 0, 1));
+        assertThrows(IllegalArgumentException.class, () -> TernaryKernel.byName("fastest"));
+    }
+
+    private static void compareOnRandomShapes(TernaryKernel fast, TernaryKernel reference) {
+        SplittableRandom random = new SplittableRandom(42);
+        for (int rows : ROWS) {
+            for (int cols : COLS) {
+                byte[] codes = randomCodes(random, rows, cols);
+                float dequant = 0.01f + random.nextFloat();
+                TernaryMatrix mFast = TernaryMatrix.fromCodes(rows, cols, codes, dequant, fast.layout());
+                TernaryMatrix mRef = TernaryMatrix.fromCodes(rows, cols, codes, dequant, reference.layout());
+                int batch = 1 + random.nextInt(9);
+                ActivationBatch inFast = new ActivationBatch(fast, 9, cols + 40);
+                ActivationBatch inRef = new ActivationBatch(reference, 9, cols + 40);
+                // a wider product first leaves stale codes past cols: they must not leak into the result
+                fill(random, inFast, inRef, batch, cols + 40);
+                fill(random, inFast, inRef, batch, cols);
+                float[][] got = new float[batch][rows + 3], want = new float[batch][rows + 3];
+                int split = rows > TernaryMatrix.ROW_BLOCK ? TernaryMatrix.ROW_BLOCK : rows;
+                fast.multiply(mFast, inFast, batch, got, 3, 0, split);   // two parts, as the worker pool splits
+                fast.multiply(mFast, inFast, batch, got, 3, split, rows);
+                reference.multiply(mRef, inRef, batch, want, 3, 0, rows);
+                for (int b = 0; b < batch; b++) {
+                    assertArrayEquals(want[b], got[b], fast.name() + " vs " + reference.name() + " " + rows + "x" + cols + " batch " + batch + " column " + b);
+                }
+            }
+        }
+    }
+
+    private static void fill(SplittableRandom random, ActivationBatch a, ActivationBatch b, int batch, int cols) {
+        a.begin(cols);
+        b.begin(cols);
+        for (int c = 0; c < batch; c++) {
+            for (int i = 0; i < cols; i++) {
+                short q = (short) (random.nextInt(256) - 128);
+                a.codes(c)[i] = q;
+                b.codes(c)[i] = q;
+            }
+            float inv = random.nextFloat() / 127f;
+            a.commit(c, inv);
+            b.commit(c, inv);
+        }
+    }
+
+    private static byte[] randomCodes(SplittableRandom random, int rows, int cols) {
+        byte[] codes = new byte[rows * cols];
+        for (int i = 0; i < codes.length; i++) codes[i] = (byte) (random.nextInt(3) - 1);
+        return codes;
+    }
+}
