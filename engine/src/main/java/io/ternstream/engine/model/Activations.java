@@ -1,10 +1,28 @@
 package io.ternstream.engine.model;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Element-wise math of the reference, in float32 with the reference's rounding rules. Shared by the
  * forward pass and the tests that check each op against captured reference tensors.
+ *
+ * <p>The loops are vectorized without changing a result: products and maxima are lane-wise the same
+ * float operations, the rounding is the same double-precision rule, and only the order of the
+ * double-precision sum of squares differs (its float result is unaffected in practice).
  */
 public final class Activations {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Half as many lanes as F, same width: a float vector converts into two of these. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I_HALF = VectorSpecies.of(int.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 2));
+    private static final VectorSpecies<Short> S_QUARTER = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 4));
 
     public static final float NORM_EPS = 1e-6f;
     /** The reference's absmax floor: s = 127 / max(max|y|, 1e-5). */
@@ -14,15 +32,28 @@ public final class Activations {
 
     /** 1 / sqrt(mean(x²) + eps) over x[0, n). */
     public static float rmsFactor(float[] x, int n, float eps) {
-        double sum = 0;
-        for (int i = 0; i < n; i++) sum += (double) x[i] * x[i];
+        DoubleVector a = DoubleVector.zero(D), b = a;
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, x, i);
+            DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
+            a = lo.fma(lo, a); // float·float is exact in double, so fma = multiply then add
+            b = hi.fma(hi, b);
+        }
+        double sum = a.add(b).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += (double) x[i] * x[i];
         return (float) (1.0 / Math.sqrt(sum / n + eps));
     }
 
     /** out = x · rms · w (out may be x). */
     public static void rmsNorm(float[] x, float[] w, int n, float eps, float[] out) {
         float r = rmsFactor(x, n, eps);
-        for (int i = 0; i < n; i++) out[i] = (x[i] * r) * w[i];
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector.fromArray(F, x, i).mul(r).mul(FloatVector.fromArray(F, w, i)).intoArray(out, i);
+        }
+        for (; i < n; i++) out[i] = (x[i] * r) * w[i];
     }
 
     /**
@@ -31,18 +62,52 @@ public final class Activations {
      * and returns 1/s, the factor that turns an integer dot product back into y_q·W.
      */
     public static float quantizeNormed(float[] x, float[] w, int n, short[] codes, float[] scratch) {
-        float r = rmsFactor(x, n, NORM_EPS);
-        float max = 0;
-        for (int i = 0; i < n; i++) {
+        return quantizeNormed(x, rmsFactor(x, n, NORM_EPS), w, n, codes, scratch);
+    }
+
+    /**
+     * {@link #quantizeNormed(float[], float[], int, short[], float[])} with the RMS factor of x (eps 1e-6)
+     * already known: the i, f and g projections normalize the same input with their own weights.
+     */
+    public static float quantizeNormed(float[] x, float r, float[] w, int n, short[] codes, float[] scratch) {
+        FloatVector vmax = FloatVector.zero(F);
+        int i = 0;
+        int bound = F.loopBound(n);
+        for (; i < bound; i += F.length()) {
+            FloatVector y = FloatVector.fromArray(F, x, i).mul(r).mul(FloatVector.fromArray(F, w, i));
+            y.intoArray(scratch, i);
+            vmax = vmax.max(y.abs());
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) {
             float y = (x[i] * r) * w[i];
             scratch[i] = y;
             max = Math.max(max, Math.abs(y));
         }
         float s = 127f / Math.max(max, ABSMAX_FLOOR);
-        for (int i = 0; i < n; i++) {
+        i = 0;
+        for (; i < bound; i += F.length()) {
+            FloatVector v = FloatVector.fromArray(F, scratch, i).mul(s);
+            roundHalfAway(v, 0, codes, i);
+            roundHalfAway(v, 1, codes, i + D.length());
+        }
+        for (; i < n; i++) {
             codes[i] = (short) Math.clamp(roundHalfAway(scratch[i] * s), -128, 127);
         }
         return 1f / s;
+    }
+
+    /**
+     * Lanes [part·|D|, (part+1)·|D|) of v rounded half away from zero and clamped to [-128, 127], as
+     * {@link #roundHalfAway(float)} does: |v| + 0.5 is exact in double and, being non-negative,
+     * truncates to its floor.
+     */
+    private static void roundHalfAway(FloatVector v, int part, short[] codes, int at) {
+        DoubleVector d = (DoubleVector) v.convertShape(VectorOperators.F2D, D, part);
+        IntVector a = (IntVector) d.abs().add(0.5).convertShape(VectorOperators.D2I, I_HALF, 0);
+        VectorMask<Integer> negative = d.lt(0.0).cast(I_HALF);
+        a = a.lanewise(VectorOperators.NEG, negative).max(-128).min(127);
+        a.convertShape(VectorOperators.I2S, S_QUARTER, 0).reinterpretAsShorts().intoArray(codes, at);
     }
 
     /** Round half away from zero (Triton's libdevice round), evaluated in double so that 0.49999997f stays 0. */

@@ -34,7 +34,9 @@ public final class Forward {
     private final float[][] downIn;   // [C][I]
     private final ActivationBatch headActs; // [C][H] for the columns that need logits
     private final float[][] headOut;   // [C] rows of the caller's logits buffers
+    private final float[] gRms;       // [C] RMS factor of each column's g projection
     private final MatmulTask matmul = new MatmulTask();
+    private final PointwiseTask pointwise = new PointwiseTask();
 
     public Forward(HgrnBitModel model, WorkerPool pool, TernaryKernel kernel, int maxColumns) {
         this.model = model;
@@ -60,6 +62,7 @@ public final class Forward {
         hOut = new float[maxColumns][Math.max(h, 2 * inter)];
         downIn = new float[maxColumns][inter];
         headActs = new ActivationBatch(kernel, maxColumns, h);
+        gRms = new float[maxColumns];
         headOut = new float[maxColumns][];
     }
 
@@ -97,30 +100,22 @@ public final class Forward {
         acts[2].begin(h);
         for (int c = 0; c < n; c++) {
             Activations.rmsNorm(x[c], layer.attnNorm(), h, config.rmsNormEps(), normed[c]);
-            acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.iProj().norm(), h, acts[0].codes(c), scratch));
-            acts[1].commit(c, Activations.quantizeNormed(normed[c], layer.fProj().norm(), h, acts[1].codes(c), scratch));
-            acts[2].commit(c, Activations.quantizeNormed(normed[c], layer.gProj().norm(), h, acts[2].codes(c), scratch));
+            float r = Activations.rmsFactor(normed[c], h, Activations.NORM_EPS); // the same for i, f and g
+            acts[0].commit(c, Activations.quantizeNormed(normed[c], r, layer.iProj().norm(), h, acts[0].codes(c), scratch));
+            acts[1].commit(c, Activations.quantizeNormed(normed[c], r, layer.fProj().norm(), h, acts[1].codes(c), scratch));
+            acts[2].commit(c, Activations.quantizeNormed(normed[c], r, layer.gProj().norm(), h, acts[2].codes(c), scratch));
         }
         matmul.set(n, layer.iProj().weight(), acts[0], iOut,
                 layer.fProj().weight(), acts[1], fOut,
                 layer.gProj().weight(), acts[2], gOut);
         pool.run(matmul);
 
-        float[] gamma = layer.lowerBound();
+        for (int c = 0; c < n; c++) gRms[c] = Activations.rmsFactor(gOut[c], d, config.rmsNormEps());
+        pointwise.recurrence(l, layer, n, states);
+        pool.run(pointwise);
         acts[0].begin(d);
-        for (int c = 0; c < n; c++) { // column order = time order for columns sharing a state
-            float[] state = states[c].layer(l);
-            float[] i = iOut[c], f = fOut[c], o = normed[c];
-            for (int k = 0; k < d; k++) {
-                float forget = Activations.sigmoid(f[k]);
-                if (gamma != null) forget = gamma[k] + (1f - gamma[k]) * forget;
-                state[k] = forget * state[k] + Activations.swiglu(i[k], 1f - forget);
-                o[k] = state[k]; // silu(h) gates the normalized g below
-            }
-            float r = Activations.rmsFactor(gOut[c], d, config.rmsNormEps());
-            float[] g = gOut[c], w = layer.gNorm();
-            for (int k = 0; k < d; k++) o[k] = ((g[k] * r) * w[k]) * Activations.swiglu(o[k], 1f);
-            acts[0].commit(c, Activations.quantizeNormed(o, layer.oProj().norm(), d, acts[0].codes(c), scratch));
+        for (int c = 0; c < n; c++) {
+            acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.oProj().norm(), d, acts[0].codes(c), scratch));
         }
         matmul.set(n, layer.oProj().weight(), acts[0], hOut);
         pool.run(matmul);
@@ -136,10 +131,11 @@ public final class Forward {
         }
         matmul.set(n, layer.gateProj().weight(), acts[0], hOut);
         pool.run(matmul);
+        pointwise.glu(n);
+        pool.run(pointwise);
         acts[1].begin(inter);
         for (int c = 0; c < n; c++) {
-            float[] u = hOut[c], in = downIn[c];
-            for (int k = 0; k < inter; k++) in[k] = Activations.swiglu(u[k], u[inter + k]);
+            float[] in = downIn[c];
             acts[1].commit(c, Activations.quantizeNormed(in, layer.downProj().norm(), inter, acts[1].codes(c), scratch));
         }
         matmul.set(n, layer.downProj().weight(), acts[1], hOut);
@@ -164,6 +160,65 @@ public final class Forward {
         if (m == 0) return;
         matmul.set(m, lmHead.weight(), headActs, headOut);
         pool.run(matmul);
+    }
+
+    /**
+     * The element-wise steps between products, split across the pool by channel ranges (channels are
+     * independent; each thread keeps the column order, which is the time order for a prefill), so the
+     * exponentials do not run on one core while the others wait. Same float operations as a serial loop.
+     */
+    private final class PointwiseTask implements WorkerPool.Task {
+        private boolean recurrence;
+        private int n, l;
+        private HgrnBitLayer layer;
+        private SessionState[] states;
+
+        /** h_t = f ⊙ h_{t-1} + silu(i) ⊙ (1 - f) into the state; o = RMSNorm(g) ⊙ silu(h) into normed. */
+        void recurrence(int l, HgrnBitLayer layer, int n, SessionState[] states) {
+            this.recurrence = true;
+            this.l = l;
+            this.layer = layer;
+            this.n = n;
+            this.states = states;
+        }
+
+        /** silu(u[:I]) ⊙ u[I:] from hOut into downIn. */
+        void glu(int n) {
+            this.recurrence = false;
+            this.n = n;
+            this.states = null;
+        }
+
+        @Override
+        public void run(int part, int parts) {
+            int width = recurrence ? d : inter;
+            int from = alignedSplit(width, part, parts), to = alignedSplit(width, part + 1, parts);
+            if (!recurrence) {
+                for (int c = 0; c < n; c++) {
+                    float[] u = hOut[c], in = downIn[c];
+                    for (int k = from; k < to; k++) in[k] = Activations.swiglu(u[k], u[inter + k]);
+                }
+                return;
+            }
+            float[] gamma = layer.lowerBound(), w = layer.gNorm();
+            for (int c = 0; c < n; c++) { // column order = time order for columns sharing a state
+                float[] state = states[c].layer(l);
+                float[] i = iOut[c], f = fOut[c], g = gOut[c], o = normed[c];
+                float r = gRms[c];
+                for (int k = from; k < to; k++) {
+                    float forget = Activations.sigmoid(f[k]);
+                    if (gamma != null) forget = gamma[k] + (1f - gamma[k]) * forget;
+                    float hk = forget * state[k] + Activations.swiglu(i[k], 1f - forget);
+                    state[k] = hk;
+                    o[k] = ((g[k] * r) * w[k]) * Activations.swiglu(hk, 1f); // silu(h) gates the normalized g
+                }
+            }
+        }
+
+        /** Split points on 16-float (cache line) boundaries, so threads never write one line together. */
+        private static int alignedSplit(int width, int part, int parts) {
+            return part == parts ? width : WorkerPool.split(width, part, parts) & ~15;
+        }
     }
 
     /**
