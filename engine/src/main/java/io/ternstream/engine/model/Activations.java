@@ -2,10 +2,9 @@ package io.ternstream.engine.model;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -13,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * forward pass and the tests that check each op against captured reference tensors.
  *
  * <p>The loops are vectorized without changing a result: products and maxima are lane-wise the same
- * float operations, the rounding is the same double-precision rule, and only the order of the
+ * float operations, the rounding gives the same integers, and only the order of the
  * double-precision sum of squares differs (its float result is unaffected in practice).
  */
 public final class Activations {
@@ -21,8 +20,9 @@ public final class Activations {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Half as many lanes as F, same width: a float vector converts into two of these. */
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final VectorSpecies<Integer> I_HALF = VectorSpecies.of(int.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 2));
-    private static final VectorSpecies<Short> S_QUARTER = VectorSpecies.of(short.class, jdk.incubator.vector.VectorShape.forBitSize(D.vectorBitSize() / 4));
+    /** As many 16-bit lanes as F has floats. */
+    private static final VectorSpecies<Short> S_HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
+    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
 
     public static final float NORM_EPS = 1e-6f;
     /** The reference's absmax floor: s = 127 / max(max|y|, 1e-5). */
@@ -87,9 +87,7 @@ public final class Activations {
         float s = 127f / Math.max(max, ABSMAX_FLOOR);
         i = 0;
         for (; i < bound; i += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, scratch, i).mul(s);
-            roundHalfAway(v, 0, codes, i);
-            roundHalfAway(v, 1, codes, i + D.length());
+            roundHalfAway(FloatVector.fromArray(F, scratch, i).mul(s), codes, i);
         }
         for (; i < n; i++) {
             codes[i] = (short) Math.clamp(roundHalfAway(scratch[i] * s), -128, 127);
@@ -98,16 +96,15 @@ public final class Activations {
     }
 
     /**
-     * Lanes [part·|D|, (part+1)·|D|) of v rounded half away from zero and clamped to [-128, 127], as
-     * {@link #roundHalfAway(float)} does: |v| + 0.5 is exact in double and, being non-negative,
-     * truncates to its floor.
+     * v rounded half away from zero, clamped to [-128, 127], as {@link #roundHalfAway(float)} does but
+     * exactly in float: t = trunc(|v|) and |v| - t are exact, and the result is t + (|v| - t ≥ 0.5).
      */
-    private static void roundHalfAway(FloatVector v, int part, short[] codes, int at) {
-        DoubleVector d = (DoubleVector) v.convertShape(VectorOperators.F2D, D, part);
-        IntVector a = (IntVector) d.abs().add(0.5).convertShape(VectorOperators.D2I, I_HALF, 0);
-        VectorMask<Integer> negative = d.lt(0.0).cast(I_HALF);
-        a = a.lanewise(VectorOperators.NEG, negative).max(-128).min(127);
-        a.convertShape(VectorOperators.I2S, S_QUARTER, 0).reinterpretAsShorts().intoArray(codes, at);
+    private static void roundHalfAway(FloatVector v, short[] codes, int at) {
+        FloatVector a = v.abs();
+        FloatVector t = a.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+        FloatVector r = t.add(ONE, a.sub(t).compare(VectorOperators.GE, 0.5f));
+        r = r.lanewise(VectorOperators.NEG, v.lt(0f)).max(-128f).min(127f);
+        r.convertShape(VectorOperators.F2S, S_HALF, 0).reinterpretAsShorts().intoArray(codes, at);
     }
 
     /** Round half away from zero (Triton's libdevice round), evaluated in double so that 0.49999997f stays 0. */

@@ -1,0 +1,60 @@
+package io.ternstream.engine.model;
+
+import org.junit.jupiter.api.Test;
+
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** The vectorized quantizer gives the integers of the scalar rule on awkward inputs and lengths. */
+class ActivationsVectorTest {
+
+    @Test
+    void vectorQuantizationMatchesScalarRule() {
+        SplittableRandom random = new SplittableRandom(7);
+        for (int n : new int[] {1, 15, 16, 17, 100, 1024, 2816}) {
+            float[] x = new float[n], w = new float[n], scratch = new float[n];
+            for (int i = 0; i < n; i++) {
+                x[i] = (float) random.nextGaussian() * (i % 7 == 0 ? 30f : 1f);
+                w[i] = 0.5f + random.nextFloat();
+            }
+            short[] codes = new short[n + 16];
+            float inv = Activations.quantizeNormed(x, w, n, codes, scratch);
+            float r = scalarRms(x, n);
+            float max = 0;
+            for (int i = 0; i < n; i++) max = Math.max(max, Math.abs((x[i] * r) * w[i]));
+            float s = 127f / Math.max(max, 1e-5f);
+            assertEquals(1f / s, inv, "scale, n=" + n);
+            for (int i = 0; i < n; i++) {
+                long expected = Math.clamp(Activations.roundHalfAway(((x[i] * r) * w[i]) * s), -128, 127);
+                assertEquals(expected, codes[i], "code " + i + " of " + n);
+            }
+        }
+    }
+
+    /** Values on and next to the rounding boundaries, through the vector path (w = 1, one value at 127 fixes s = 1). */
+    @Test
+    void halvesRoundAwayFromZero() {
+        float[] values = {0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -2.5f, 0.49999997f, -0.49999997f, 126.5f, -126.5f,
+                Math.nextDown(0.5f), Math.nextUp(0.5f), 0f, -0f, 3.4999998f, -3.5000002f};
+        int n = 32;
+        float[] x = new float[n], w = new float[n], scratch = new float[n];
+        java.util.Arrays.fill(w, 1f);
+        System.arraycopy(values, 0, x, 0, values.length);
+        x[n - 1] = 127f;
+        short[] codes = new short[n];
+        float r = Activations.rmsFactor(x, n, Activations.NORM_EPS);
+        float inv = Activations.quantizeNormed(x, r, w, n, codes, scratch);
+        float s = 1f / inv;
+        for (int i = 0; i < n; i++) {
+            long expected = Math.clamp(Activations.roundHalfAway((x[i] * r) * s), -128, 127);
+            assertEquals(expected, codes[i], "value " + x[i]);
+        }
+    }
+
+    private static float scalarRms(float[] x, int n) {
+        double sum = 0;
+        for (int i = 0; i < n; i++) sum += (double) x[i] * x[i];
+        return (float) (1.0 / Math.sqrt(sum / n + Activations.NORM_EPS));
+    }
+}
