@@ -106,15 +106,16 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         try (model) {
             int vocab = model.config().vocabSize();
             int maxBatch = batch.stream().mapToInt(Integer::intValue).max().orElse(1);
-            int columns = Math.max(64, maxBatch);
+            int columns = Math.max(32, maxBatch); // also the prefill chunk: the LUT kernel gains nothing from longer ones
             SplittableRandom random = new SplittableRandom(seed);
             Map<Integer, SessionState> contexts = new HashMap<>();
             for (int t : threadCounts) {
                 try (WorkerPool pool = new WorkerPool(t)) {
                     Forward forward = new Forward(model, pool, kernel, columns);
-                    Runner runner = new Runner(forward, model, columns);
+                    Runner runner = new Runner(forward, model, columns, maxBatch);
                     runner.prefill(newState(model), randomTokens(random, vocab, Math.min(promptTokens, 64)));
                     runner.decode(stateCopies(newState(model), maxBatch), warmupTokens, maxBatch); // JIT warm-up
+                    System.gc(); // drop the set-up and interpreter garbage before resident memory is measured
                     double[] prefillRates = new double[repeats];
                     for (int i = 0; i < repeats; i++) {
                         int[] prompt = randomTokens(random, vocab, promptTokens);
@@ -152,7 +153,9 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                             row.put("weight_bytes", weightBytes);
                             row.put("embedding_bytes", model.embeddings().bytes());
                             row.put("state_bytes_per_session", base.serializedSize());
-                            row.put("rss_bytes", rssBytes());
+                            row.put("rss_bytes", rssBytes("VmRSS:"));
+                            row.put("rss_anon_bytes", rssBytes("RssAnon:"));
+                            row.put("rss_file_bytes", rssBytes("RssFile:"));
                             if (bandwidth) {
                                 double bw1 = bytesPerSecond.get(1), bwT = bytesPerSecond.get(t);
                                 row.put("read_gb_per_s_1_thread", round(bw1 / 1e9));
@@ -181,13 +184,13 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         private final float[][] logits;
         private final float[][] logitBuffers;
 
-        Runner(Forward forward, HgrnBitModel model, int columns) {
+        Runner(Forward forward, HgrnBitModel model, int columns, int maxBatch) {
             this.forward = forward;
             this.columns = columns;
             this.tokens = new int[columns];
             this.states = new SessionState[columns];
             this.logits = new float[columns][];
-            this.logitBuffers = new float[columns][model.config().vocabSize()];
+            this.logitBuffers = new float[maxBatch][model.config().vocabSize()];
         }
 
         /** Consumes {@code prompt} in chunks of {@code columns} positions; logits only after the last. */
@@ -264,11 +267,11 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         return Math.round(v * 1000) / 1000.0;
     }
 
-    /** Resident set size from /proc (Linux); -1 where unavailable. */
-    static long rssBytes() {
+    /** A resident-memory field of /proc/self/status (Linux) in bytes; -1 where unavailable. */
+    static long rssBytes(String field) {
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmRSS:")) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
+                if (line.startsWith(field)) return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
             }
         } catch (IOException | NumberFormatException ignored) {
             // not Linux: reported as unknown

@@ -6,10 +6,14 @@ import io.ternstream.engine.tensor.TernaryKernel;
 import io.ternstream.engine.tensor.TernaryMatrix;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -18,8 +22,8 @@ import java.util.SplittableRandom;
 
 /**
  * Random HGRN-Bit models in the published shapes, for benchmarks: ternary weights drawn uniformly from
- * {-1, 0, +1} and packed directly (no float latents ever exist), a BF16 embedding table in one off-heap
- * segment, random norm weights near 1 and random lower bounds. Same seed, same model.
+ * {-1, 0, +1} and packed directly (no float latents ever exist), a BF16 embedding table in one mapped
+ * off-heap segment, random norm weights near 1 and random lower bounds. Same seed, same model.
  */
 public final class RandomModels {
 
@@ -69,14 +73,30 @@ public final class RandomModels {
         }
     }
 
-    /** [vocab, hidden] BF16 values in about ±0.05, the scale of trained embeddings. */
+    /**
+     * [vocab, hidden] BF16 values in about ±0.05, the scale of trained embeddings, in a memory-mapped
+     * scratch file (deleted at once, so it lives as long as the mapping) whose pages are then released:
+     * like a checkpoint's mapped table, only the rows that lookups touch become resident.
+     */
     private static Tensor embeddingTable(Arena arena, int vocab, int hidden, SplittableRandom random) {
         long count = (long) vocab * hidden;
-        MemorySegment data = arena.allocate(count * 2, 64);
+        MemorySegment data;
+        try {
+            Path file = Files.createTempFile("ternstream-embeddings", ".bf16");
+            try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                data = channel.map(FileChannel.MapMode.READ_WRITE, 0, count * 2, arena);
+            } finally {
+                Files.delete(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the scratch file of a random embedding table", e);
+        }
         for (long i = 0; i < count; i++) {
             float value = (float) (random.nextDouble() - 0.5) * 0.1f;
             data.set(BF16, i * 2, (short) (Float.floatToRawIntBits(value) >>> 16));
         }
+        data.force();
+        data.unload();
         return new Tensor("model.embeddings.weight", DType.BF16, new long[] {vocab, hidden}, data, Path.of("random"));
     }
 
