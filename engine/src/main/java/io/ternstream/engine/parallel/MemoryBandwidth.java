@@ -22,22 +22,28 @@ public final class MemoryBandwidth {
 
     private MemoryBandwidth() {}
 
-    /** Bytes per second read by {@code threads} threads; frees its probe before returning. */
+    /** Bytes per second read by {@code threads} threads from a 1 GiB array; frees it before returning. */
     public static double measure(int threads) {
+        return measure(threads, BYTES);
+    }
+
+    /** The same over {@code bytes} (a multiple of 4096); smaller arrays measure caches, not memory. */
+    public static double measure(int threads, long bytes) {
+        if (threads < 1 || bytes < 4096 || bytes % 4096 != 0) throw new IllegalArgumentException("need threads >= 1 and whole pages, got " + threads + ", " + bytes);
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(threads)) {
-            MemorySegment data = arena.allocate(BYTES, 4096);
+            MemorySegment data = arena.allocate(bytes, 4096);
             data.fill((byte) 1); // touch every page
             long[] sinks = new long[threads];
             MemorySegment shared = data;
             WorkerPool.Task sum = (part, parts) -> {
-                long chunk = BYTES / parts;
+                long chunk = bytes / parts / 8 * 8;
                 sinks[part] += sumRange(shared, part * chunk, chunk);
             };
             double best = 0;
             for (int pass = 0; pass < PASSES; pass++) {
                 long start = System.nanoTime();
                 pool.run(sum);
-                best = Math.max(best, BYTES * 1e9 / (System.nanoTime() - start));
+                best = Math.max(best, bytes * 1e9 / (System.nanoTime() - start));
             }
             if (sinks[0] == 42) System.out.print(""); // keeps the sums alive
             return best;

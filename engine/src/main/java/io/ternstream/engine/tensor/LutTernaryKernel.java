@@ -17,10 +17,10 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Exactness: a table entry is at most 3·128 in magnitude, a triple of groups adds at most 1152 to a
  * 16-bit lane, so lanes are widened into 32-bit totals every {@link #TRIPLES_PER_FLUSH} triples.
- * Several columns (batched sessions, prefill positions) pass over a row block in turn while its
- * weights are in L1, so memory traffic for weights is paid once per step whatever the batch. (A tile
- * that decodes each weight vector once for four columns was slower: C2 stopped scalar-replacing its
- * sixteen live vectors and allocated them.)
+ * Several columns (batched sessions, prefill positions) sweep a cache-sized chunk of rows in turn,
+ * so memory traffic for weights is paid once per step whatever the batch. (A tile that decodes each
+ * weight vector once for four columns was slower: C2 stopped scalar-replacing its sixteen live vectors
+ * and allocated them.)
  */
 public final class LutTernaryKernel implements TernaryKernel {
 
@@ -32,6 +32,8 @@ public final class LutTernaryKernel implements TernaryKernel {
     private static final int TABLE_PER_TRIPLE = 3 * LANES;
     /** 28 · 1152 = 32256 ≤ 32767. */
     private static final int TRIPLES_PER_FLUSH = 28;
+    /** Weights swept per column when several columns share a product: well inside a 1–2 MB L2. */
+    private static final int L2_CHUNK_BYTES = 256 * 1024;
 
     /** Lane k of COEF[j] is digit j of k in base 3, minus one: the code of weight j in group index k. */
     private static final ShortVector[] COEF = new ShortVector[3];
@@ -81,12 +83,23 @@ public final class LutTernaryKernel implements TernaryKernel {
         short[][] tables = in.tables();
         float[] inv = in.inverseScales();
         float dq = m.dequant();
-        for (int r0 = rowStart; r0 < rowEnd; r0 += LANES) {
-            int base = (r0 / LANES) * triples * LANES;
-            int valid = Math.min(LANES, rowEnd - r0);
-            int o = outOffset + r0;
-            // the block's weights (64 bytes per triple) stay in L1 while every column passes over them
-            for (int b = 0; b < batch; b++) block1(w, base, triples, tables[b], out[b], o, inv[b], dq, valid);
+        if (batch == 1) {
+            for (int r0 = rowStart; r0 < rowEnd; r0 += LANES) {
+                block1(w, (r0 / LANES) * triples * LANES, triples, tables[0], out[0], outOffset + r0, inv[0], dq, Math.min(LANES, rowEnd - r0));
+            }
+            return;
+        }
+        // Several columns: a chunk of row blocks (weights about L2_CHUNK_BYTES) is swept once per column,
+        // so each column's table (3 · 64 bytes per triple) is read from L1 and the chunk's weights
+        // (64 bytes per triple) from L2, while memory sees the weights once.
+        int blocksPerChunk = Math.max(1, L2_CHUNK_BYTES / (triples * LANES * 2));
+        for (int c0 = rowStart; c0 < rowEnd; c0 += blocksPerChunk * LANES) {
+            int c1 = Math.min(rowEnd, c0 + blocksPerChunk * LANES);
+            for (int b = 0; b < batch; b++) {
+                for (int r0 = c0; r0 < c1; r0 += LANES) {
+                    block1(w, (r0 / LANES) * triples * LANES, triples, tables[b], out[b], outOffset + r0, inv[b], dq, Math.min(LANES, rowEnd - r0));
+                }
+            }
         }
     }
 
