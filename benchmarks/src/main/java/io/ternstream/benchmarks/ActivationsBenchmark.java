@@ -57,7 +57,6 @@ public class ActivationsBenchmark {
     public ActivationBatch quantizeAndBuildTables() {
         lut.begin(n);
         lut.commit(0, Activations.quantizeNormed(x, w, n, lut.codes(0), scratch));
-        lut.seal(1);
         return lut;
     }
 }

@@ -64,7 +64,6 @@ public class TernaryKernelBenchmark {
             for (int c = 0; c < cols; c++) in.codes(b)[c] = (short) (random.nextInt(255) - 127);
             in.commit(b, 1f / 127);
         }
-        in.seal(batch);
         out = new float[batch][rows];
     }
 

@@ -105,9 +105,6 @@ public final class Forward {
             acts[1].commit(c, Activations.quantizeNormed(normed[c], r, layer.fProj().norm(), h, acts[1].codes(c), scratch));
             acts[2].commit(c, Activations.quantizeNormed(normed[c], r, layer.gProj().norm(), h, acts[2].codes(c), scratch));
         }
-        acts[0].seal(n);
-        acts[1].seal(n);
-        acts[2].seal(n);
         matmul.set(n, layer.iProj().weight(), acts[0], iOut,
                 layer.fProj().weight(), acts[1], fOut,
                 layer.gProj().weight(), acts[2], gOut);
@@ -120,7 +117,6 @@ public final class Forward {
         for (int c = 0; c < n; c++) {
             acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.oProj().norm(), d, acts[0].codes(c), scratch));
         }
-        acts[0].seal(n);
         matmul.set(n, layer.oProj().weight(), acts[0], hOut);
         pool.run(matmul);
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
@@ -133,7 +129,6 @@ public final class Forward {
             Activations.rmsNorm(x[c], layer.mlpNorm(), h, config.rmsNormEps(), normed[c]);
             acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.gateProj().norm(), h, acts[0].codes(c), scratch));
         }
-        acts[0].seal(n);
         matmul.set(n, layer.gateProj().weight(), acts[0], hOut);
         pool.run(matmul);
         pointwise.glu(n);
@@ -143,7 +138,6 @@ public final class Forward {
             float[] in = downIn[c];
             acts[1].commit(c, Activations.quantizeNormed(in, layer.downProj().norm(), inter, acts[1].codes(c), scratch));
         }
-        acts[1].seal(n);
         matmul.set(n, layer.downProj().weight(), acts[1], hOut);
         pool.run(matmul);
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
@@ -164,7 +158,6 @@ public final class Forward {
             headOut[m++] = logits[c];
         }
         if (m == 0) return;
-        headActs.seal(m);
         matmul.set(m, lmHead.weight(), headActs, headOut);
         pool.run(matmul);
     }

@@ -35,16 +35,6 @@ public final class LutTernaryKernel implements TernaryKernel {
     /** Weights swept per column when several columns share a product: well inside a 1–2 MB L2. */
     private static final int L2_CHUNK_BYTES = 256 * 1024;
 
-    /** Tile form: 16 columns in the 16-bit lanes of a 256-bit vector. */
-    private static final VectorSpecies<Short> TS = ShortVector.SPECIES_256;
-    private static final VectorSpecies<Integer> TI = IntVector.SPECIES_512;
-    private static final VectorSpecies<Float> TF = FloatVector.SPECIES_512;
-    private static final int TILE = 16;
-    /** Shorts of tile table per group: 27 sums × 16 columns. */
-    private static final int TILE_GROUP = 27 * TILE;
-    /** Per-thread landing place of a tile row's 16 outputs, which go to 16 different arrays. */
-    private static final ThreadLocal<float[]> LANE_SCRATCH = ThreadLocal.withInitial(() -> new float[TILE]);
-
     /** Lane k of COEF[j] is digit j of k in base 3, minus one: the code of weight j in group index k. */
     private static final ShortVector[] COEF = new ShortVector[3];
 
@@ -83,53 +73,6 @@ public final class LutTernaryKernel implements TernaryKernel {
     }
 
     @Override
-    public int columnTile() {
-        return TILE;
-    }
-
-    @Override
-    public int tileTableLength(int cols) {
-        return TernaryMatrix.triplesFor(cols) * 3 * TILE_GROUP;
-    }
-
-    /**
-     * The tile form of 16 columns: for group g and index k, a vector over the columns of the sum
-     * {@code t0·x0 + t1·x1 + t2·x2} at {@code table[(27·g + k)·16]}. A weight row then needs one vector
-     * load and add per group for all 16 columns, with the index decoded once instead of per column.
-     */
-    @Override
-    public void prepareTile(short[][] codes, int first, int cols, short[] xt, short[] table) {
-        int groups = TernaryMatrix.triplesFor(cols) * 3;
-        for (int lane = 0; lane < TILE; lane++) {
-            short[] q = codes[first + lane];
-            for (int c = 0; c < 3 * groups; c++) xt[c * TILE + lane] = q[c]; // zero past cols (commit)
-        }
-        for (int g = 0; g < groups; g++) {
-            ShortVector x0 = ShortVector.fromArray(TS, xt, 3 * g * TILE);
-            ShortVector x1 = ShortVector.fromArray(TS, xt, (3 * g + 1) * TILE);
-            ShortVector x2 = ShortVector.fromArray(TS, xt, (3 * g + 2) * TILE);
-            ShortVector n0 = x0.neg(), n1 = x1.neg(), n2 = x2.neg();
-            int at = g * TILE_GROUP;
-            // the nine sums of t0·x0 + t1·x1, index d0 + 3·d1, each completed with t2 = -1, 0, +1
-            storeThree(table, at, 0, n0.add(n1), n2, x2);
-            storeThree(table, at, 1, n1, n2, x2);
-            storeThree(table, at, 2, x0.add(n1), n2, x2);
-            storeThree(table, at, 3, n0, n2, x2);
-            storeThree(table, at, 4, ShortVector.zero(TS), n2, x2);
-            storeThree(table, at, 5, x0, n2, x2);
-            storeThree(table, at, 6, n0.add(x1), n2, x2);
-            storeThree(table, at, 7, x1, n2, x2);
-            storeThree(table, at, 8, x0.add(x1), n2, x2);
-        }
-    }
-
-    private static void storeThree(short[] table, int at, int k, ShortVector pair, ShortVector n2, ShortVector x2) {
-        pair.add(n2).intoArray(table, at + k * TILE);
-        pair.intoArray(table, at + (k + 9) * TILE);
-        pair.add(x2).intoArray(table, at + (k + 18) * TILE);
-    }
-
-    @Override
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
         TernaryKernel.checkLayout(m, this);
         if (in.cols() != m.cols()) throw new IllegalArgumentException("activations have " + in.cols() + " columns, matrix " + m.cols());
@@ -140,20 +83,9 @@ public final class LutTernaryKernel implements TernaryKernel {
         short[][] tables = in.tables();
         float[] inv = in.inverseScales();
         float dq = m.dequant();
-        int tiled = in.tiledColumns(batch);
-        short[][] tileTables = in.tileTables();
-        for (int first = 0; first < tiled; first += TILE) {
-            FloatVector scale = FloatVector.fromArray(TF, inv, first);
-            float[] lanes = LANE_SCRATCH.get();
-            for (int r = rowStart; r < rowEnd; r++) {
-                tileRow(w, (r / LANES) * triples * LANES + r % LANES, triples, tileTables[first / TILE], scale, dq, lanes);
-                for (int lane = 0; lane < TILE; lane++) out[first + lane][outOffset + r] = lanes[lane];
-            }
-        }
-        if (tiled == batch) return;
-        if (batch - tiled == 1) {
+        if (batch == 1) {
             for (int r0 = rowStart; r0 < rowEnd; r0 += LANES) {
-                block1(w, (r0 / LANES) * triples * LANES, triples, tables[tiled], out[tiled], outOffset + r0, inv[tiled], dq, Math.min(LANES, rowEnd - r0));
+                block1(w, (r0 / LANES) * triples * LANES, triples, tables[0], out[0], outOffset + r0, inv[0], dq, Math.min(LANES, rowEnd - r0));
             }
             return;
         }
@@ -163,30 +95,12 @@ public final class LutTernaryKernel implements TernaryKernel {
         int blocksPerChunk = Math.max(1, L2_CHUNK_BYTES / (triples * LANES * 2));
         for (int c0 = rowStart; c0 < rowEnd; c0 += blocksPerChunk * LANES) {
             int c1 = Math.min(rowEnd, c0 + blocksPerChunk * LANES);
-            for (int b = tiled; b < batch; b++) {
+            for (int b = 0; b < batch; b++) {
                 for (int r0 = c0; r0 < c1; r0 += LANES) {
                     block1(w, (r0 / LANES) * triples * LANES, triples, tables[b], out[b], outOffset + r0, inv[b], dq, Math.min(LANES, rowEnd - r0));
                 }
             }
         }
-    }
-
-    /** One weight row against a tile of 16 columns; writes the 16 rescaled outputs to {@code lanes}. */
-    private static void tileRow(short[] w, int at, int triples, short[] t, FloatVector scale, float dq, float[] lanes) {
-        IntVector total = IntVector.zero(TI);
-        for (int k0 = 0; k0 < triples; k0 += TRIPLES_PER_FLUSH) {
-            int k1 = Math.min(triples, k0 + TRIPLES_PER_FLUSH);
-            ShortVector acc = ShortVector.zero(TS);
-            for (int k = k0; k < k1; k++) {
-                int s = w[at + k * LANES];
-                int base = k * 3 * TILE_GROUP;
-                acc = acc.add(ShortVector.fromArray(TS, t, base + (s & 31) * TILE)
-                        .add(ShortVector.fromArray(TS, t, base + TILE_GROUP + ((s >>> 5) & 31) * TILE))
-                        .add(ShortVector.fromArray(TS, t, base + 2 * TILE_GROUP + ((s >>> 10) & 31) * TILE)));
-            }
-            total = total.add(acc.convertShape(VectorOperators.S2I, TI, 0).reinterpretAsInts());
-        }
-        total.convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(scale).mul(dq).intoArray(lanes, 0);
     }
 
     private static void block1(short[] w, int base, int triples, short[] t, float[] out, int o, float inv, float dq, int valid) {

@@ -28,19 +28,6 @@ public interface TernaryKernel {
     /** Derives a column's kernel-specific form from its codes (called once per column and product). */
     default void prepare(short[] codes, int cols, short[] table) {}
 
-    /** Columns the kernel can process as one tile (lanes = columns); 0 if it has no tile form. */
-    default int columnTile() {
-        return 0;
-    }
-
-    /** Shorts of the tile form for inputs of {@code cols}. */
-    default int tileTableLength(int cols) {
-        return 0;
-    }
-
-    /** Derives the tile form of columns [first, first + columnTile()) from their codes. */
-    default void prepareTile(short[][] codes, int first, int cols, short[] transposed, short[] table) {}
-
     String name();
 
     static float rescale(int dot, TernaryMatrix m, float actInverseScale) {

@@ -47,8 +47,6 @@ class TernaryKernelTest {
                     in.commit(b, 1f);
                     ref.commit(b, 1f);
                 }
-                in.seal(2);
-                ref.seal(2);
                 TernaryMatrix m = TernaryMatrix.fromCodes(rows, cols, codes, 1f, fast.layout());
                 float[][] got = new float[2][rows], want = new float[2][rows];
                 fast.multiply(m, in, 2, got, 0, 0, rows);
@@ -79,33 +77,21 @@ class TernaryKernelTest {
         ActivationBatch in = new ActivationBatch(lut, 1, 3);
         in.begin(3);
         in.commit(0, 1f);
-        in.seal(1);
         assertThrows(IllegalArgumentException.class, () -> lut.multiply(bitmasks, in, 1, new float[1][1], 0, 0, 1));
         assertThrows(IllegalArgumentException.class, () -> TernaryKernel.byName("fastest"));
     }
 
-    /** Batches of 16 and more go through the LUT kernel's column tiles, remainders through its rows. */
-    @Test
-    void lutKernelTilesMatchScalarTwin() {
-        compareOnRandomShapes(new LutTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS), new int[] {16, 19, 32, 37}, new int[] {33, 64}, new int[] {9, 65, 577});
-    }
-
     private static void compareOnRandomShapes(TernaryKernel fast, TernaryKernel reference) {
-        compareOnRandomShapes(fast, reference, null, ROWS, COLS);
-    }
-
-    private static void compareOnRandomShapes(TernaryKernel fast, TernaryKernel reference, int[] batches, int[] rowCounts, int[] colCounts) {
         SplittableRandom random = new SplittableRandom(42);
-        int bi = 0;
-        for (int rows : rowCounts) {
-            for (int cols : colCounts) {
+        for (int rows : ROWS) {
+            for (int cols : COLS) {
                 byte[] codes = randomCodes(random, rows, cols);
                 float dequant = 0.01f + random.nextFloat();
                 TernaryMatrix mFast = TernaryMatrix.fromCodes(rows, cols, codes, dequant, fast.layout());
                 TernaryMatrix mRef = TernaryMatrix.fromCodes(rows, cols, codes, dequant, reference.layout());
-                int batch = batches == null ? 1 + random.nextInt(9) : batches[bi++ % batches.length];
-                ActivationBatch inFast = new ActivationBatch(fast, 40, cols + 40);
-                ActivationBatch inRef = new ActivationBatch(reference, 40, cols + 40);
+                int batch = 1 + random.nextInt(9);
+                ActivationBatch inFast = new ActivationBatch(fast, 9, cols + 40);
+                ActivationBatch inRef = new ActivationBatch(reference, 9, cols + 40);
                 // a wider product first leaves stale codes past cols: they must not leak into the result
                 fill(random, inFast, inRef, batch, cols + 40);
                 fill(random, inFast, inRef, batch, cols);
@@ -134,8 +120,6 @@ class TernaryKernelTest {
             a.commit(c, inv);
             b.commit(c, inv);
         }
-        a.seal(batch);
-        b.seal(batch);
     }
 
     private static byte[] randomCodes(SplittableRandom random, int rows, int cols) {
