@@ -81,17 +81,28 @@ class TernaryKernelTest {
         assertThrows(IllegalArgumentException.class, () -> TernaryKernel.byName("fastest"));
     }
 
+    /** Larger batches (batched sessions, prefill chunks) through the LUT kernel's row-chunk sweep. */
+    @Test
+    void lutKernelLargeBatchesMatchScalarTwin() {
+        compareOnRandomShapes(new LutTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS), new int[] {16, 19, 32, 37}, new int[] {33, 64}, new int[] {9, 65, 577});
+    }
+
     private static void compareOnRandomShapes(TernaryKernel fast, TernaryKernel reference) {
+        compareOnRandomShapes(fast, reference, null, ROWS, COLS);
+    }
+
+    private static void compareOnRandomShapes(TernaryKernel fast, TernaryKernel reference, int[] batches, int[] rowCounts, int[] colCounts) {
         SplittableRandom random = new SplittableRandom(42);
-        for (int rows : ROWS) {
-            for (int cols : COLS) {
+        int bi = 0;
+        for (int rows : rowCounts) {
+            for (int cols : colCounts) {
                 byte[] codes = randomCodes(random, rows, cols);
                 float dequant = 0.01f + random.nextFloat();
                 TernaryMatrix mFast = TernaryMatrix.fromCodes(rows, cols, codes, dequant, fast.layout());
                 TernaryMatrix mRef = TernaryMatrix.fromCodes(rows, cols, codes, dequant, reference.layout());
-                int batch = 1 + random.nextInt(9);
-                ActivationBatch inFast = new ActivationBatch(fast, 9, cols + 40);
-                ActivationBatch inRef = new ActivationBatch(reference, 9, cols + 40);
+                int batch = batches == null ? 1 + random.nextInt(9) : batches[bi++ % batches.length];
+                ActivationBatch inFast = new ActivationBatch(fast, 40, cols + 40);
+                ActivationBatch inRef = new ActivationBatch(reference, 40, cols + 40);
                 // a wider product first leaves stale codes past cols: they must not leak into the result
                 fill(random, inFast, inRef, batch, cols + 40);
                 fill(random, inFast, inRef, batch, cols);
