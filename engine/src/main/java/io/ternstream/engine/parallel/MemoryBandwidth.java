@@ -33,7 +33,7 @@ public final class MemoryBandwidth {
         try (Arena arena = Arena.ofShared(); WorkerPool pool = new WorkerPool(threads)) {
             MemorySegment data = arena.allocate(bytes, 4096);
             data.fill((byte) 1); // touch every page
-            long[] sinks = new long[threads];
+            long[] sinks = new long[threads];  // one part per thread
             MemorySegment shared = data;
             WorkerPool.Task sum = (part, parts) -> {
                 long chunk = bytes / parts / 8 * 8;
@@ -42,7 +42,7 @@ public final class MemoryBandwidth {
             double best = 0;
             for (int pass = 0; pass < PASSES; pass++) {
                 long start = System.nanoTime();
-                pool.run(sum);
+                pool.run(sum, threads);
                 best = Math.max(best, bytes * 1e9 / (System.nanoTime() - start));
             }
             if (sinks[0] == 42) System.out.print(""); // keeps the sums alive

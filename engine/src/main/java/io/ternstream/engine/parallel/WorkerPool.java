@@ -1,13 +1,17 @@
 package io.ternstream.engine.parallel;
 
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A fixed pool that runs one {@link Task} split into as many parts as there are threads; the calling
- * thread runs part 0. Nothing is allocated per call: the task is a preallocated object and the hand-off
- * is a generation counter. Workers spin briefly before parking, since a decode step issues a few hundred
- * short parallel sections and a park/unpark per section would cost more than the work.
+ * A fixed pool that runs one {@link Task} split into parts; the calling thread works too. Parts are
+ * claimed dynamically, so a worker that the OS has not scheduled (a busy, shared machine) simply claims
+ * nothing and the caller does the work, instead of the caller waiting for it at each of the few hundred
+ * parallel sections of a decode step. Nothing is allocated per call: the task is a preallocated object,
+ * the hand-off a generation counter, and claims one compare-and-set on a counter tagged with the
+ * generation (a late worker can never claim a part of a newer section with an older task). Workers spin
+ * briefly before parking, since a park/unpark per section would cost more than the work.
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -18,11 +22,15 @@ public final class WorkerPool implements AutoCloseable {
     }
 
     private static final long SPIN_NANOS = 200_000;
+    /** Parts per thread by default: small enough to rebalance, large enough to keep claims rare. */
+    private static final int PARTS_PER_THREAD = 8;
 
     private final int size;
     private final Thread[] workers;
-    private final AtomicInteger pending = new AtomicInteger();
+    private final AtomicLong claims = new AtomicLong();  // generation << 32 | next unclaimed part
+    private final AtomicInteger done = new AtomicInteger();
     private volatile Task task;
+    private volatile int parts;
     private volatile long generation;
     private volatile boolean closed;
     private volatile Throwable failure;
@@ -32,8 +40,7 @@ public final class WorkerPool implements AutoCloseable {
         this.size = threads;
         this.workers = new Thread[threads - 1];
         for (int i = 0; i < workers.length; i++) {
-            int part = i + 1;
-            workers[i] = Thread.ofPlatform().daemon().name("ternstream-worker-" + part).unstarted(() -> workerLoop(part));
+            workers[i] = Thread.ofPlatform().daemon().name("ternstream-worker-" + (i + 1)).unstarted(this::workerLoop);
             workers[i].start();
         }
     }
@@ -42,34 +49,55 @@ public final class WorkerPool implements AutoCloseable {
         return size;
     }
 
-    /** Runs {@code t} on all threads and returns when every part is done. Not reentrant. */
+    /** Runs {@code t} in {@code size × 8} parts (one part with one thread) and returns when all are done. Not reentrant. */
     public void run(Task t) {
+        run(t, workers.length == 0 ? 1 : size * PARTS_PER_THREAD);
+    }
+
+    /** Runs {@code t} in {@code parts} parts on all threads and returns when every part is done. Not reentrant. */
+    public void run(Task t, int parts) {
+        if (parts < 1) throw new IllegalArgumentException("parts must be >= 1, got " + parts);
         if (workers.length == 0) {
-            t.run(0, 1);
+            for (int p = 0; p < parts; p++) t.run(p, parts);
             return;
         }
+        long gen = generation + 1;
         task = t;
-        pending.set(workers.length);
-        generation = generation + 1; // publishes task
+        this.parts = parts;
+        done.set(0);
+        claims.set(gen << 32);
+        generation = gen; // publishes task, parts and the counters
         for (Thread w : workers) LockSupport.unpark(w);
-        Throwable own = null;
-        try {
-            t.run(0, size);
-        } catch (Throwable e) {
-            own = e;
-        }
-        while (pending.get() != 0) Thread.onSpinWait();
-        Throwable other = failure;
-        if (own != null || other != null) {
+        work(gen, t, parts);
+        while (done.get() < parts) Thread.onSpinWait();
+        Throwable e = failure;
+        if (e != null) {
             failure = null;
-            Throwable e = own != null ? own : other;
             if (e instanceof RuntimeException re) throw re;
             if (e instanceof Error err) throw err;
             throw new IllegalStateException(e);
         }
     }
 
-    private void workerLoop(int part) {
+    /** Claims and runs parts of generation {@code gen} until none is left. */
+    private void work(long gen, Task t, int parts) {
+        while (true) {
+            long v = claims.get();
+            if (v >>> 32 != gen) return;
+            int p = (int) v;
+            if (p >= parts) return;
+            if (!claims.compareAndSet(v, v + 1)) continue;
+            try {
+                t.run(p, parts);
+            } catch (Throwable e) {
+                failure = e;
+            } finally {
+                done.incrementAndGet();
+            }
+        }
+    }
+
+    private void workerLoop() {
         long seen = 0;
         while (true) {
             long spinUntil = System.nanoTime() + SPIN_NANOS;
@@ -79,13 +107,7 @@ public final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
-            try {
-                task.run(part, size);
-            } catch (Throwable e) {
-                failure = e;
-            } finally {
-                pending.decrementAndGet();
-            }
+            work(seen, task, parts); // task and parts may already be newer: then the tag check stops us
         }
     }
 
