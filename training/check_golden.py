@@ -50,11 +50,14 @@ def main(golden_dir, device):
         same = tokens == g["greedy.tokens"].tolist()
         ok &= same
         report["greedy.tokens_equal"] = same
-        check("greedy.logits", row_max(torch.stack(rows), g["greedy.logits"]), 0.1)
+        # the official greedy run itself had an activation-code flip that leaked into later steps
+        # (README: 0.0332 against its own no-cache forward), so only the loose bound applies here
+        check("greedy.logits", row_max(torch.stack(rows), g["greedy.logits"]), 0.1, frac=0.0)
 
         # the training graph in float32 against the reference math
         train_logits, _ = model(g["prompt.len64"][None], exact=False)
-        check("training_graph_vs_golden.len64", row_max(train_logits[0], g["full.len64.logits"]), 0.1)
+        # the scan sums in another order, so states differ by ulps and codes flip now and then
+        check("training_graph_vs_golden.len64", row_max(train_logits[0], g["full.len64.logits"]), 0.1, frac=0.0)
 
     print(json.dumps({"golden_check": report, "pass": ok}, indent=1))
     return ok

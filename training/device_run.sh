@@ -25,9 +25,9 @@ python3 tokenize_corpus.py --corpus corpus-cache/corpus.jsonl.gz --vocab "$VOCAB
   | tee "$WORK/tokenize.json" || exit 1
 
 # name, then train.py options; all share hidden 384, 6 layers (about 17M parameters, 34 MB in bf16)
-RUNS=${RUNS:-"a --lr 2e-3 --dropout 0.0 --epochs 6
-b --lr 2e-3 --dropout 0.1 --epochs 12
-c --lr 4e-3 --dropout 0.1 --epochs 12 --weight-decay 0.1"}
+RUNS=${RUNS:-"d --lr 2e-3 --dropout 0.2 --epochs 20
+e --lr 3e-3 --dropout 0.15 --epochs 16 --weight-decay 0.1
+f --lr 2.5e-3 --dropout 0.25 --epochs 24"}
 while read -r name opts; do
   mkdir -p "$WORK/runs/$name"
   python3 train.py --data "$WORK/data" --out "$WORK/runs/$name" --hidden 384 --layers 6 --batch 64 --seq 512 \
