@@ -30,6 +30,10 @@ import java.util.SplittableRandom;
  * every combination of --threads, --context and --batch. Runs the engine's forward pass directly with
  * preallocated buffers (what {@code Engine.stepBatch} runs), greedy next tokens, after a JIT warm-up.
  * A memory-read probe in the same process gives the bandwidth bound to compare with.
+ *
+ * <p>Made for shared, noisy machines: all configurations live in one process and are measured in
+ * interleaved rounds, and rates come from medians (decode: batch ÷ median step time; prefill: median of
+ * --repeats), so that ratios between configurations hold even when absolute numbers move.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Engine throughput and latency on a model folder or a random model of a published shape; one JSON object per line.")
@@ -68,6 +72,10 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "prefill measurements, the median is reported (default ${DEFAULT-VALUE})")
     int repeats;
 
+    @Option(names = "--rounds", paramLabel = "R", defaultValue = "4",
+            description = "decode is measured in R interleaved rounds over all configurations (default ${DEFAULT-VALUE})")
+    int rounds;
+
     @Option(names = "--seed", defaultValue = "1", description = "seed of the random model and tokens (default ${DEFAULT-VALUE})")
     long seed;
 
@@ -82,8 +90,8 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         for (int t : threadCounts) require(t >= 1, "--threads must be >= 1");
         for (int b : batch) require(b >= 1, "--batch must be >= 1");
         for (int c : context) require(c >= 1, "--context must be >= 1");
-        require(promptTokens >= 1 && genTokens >= 1 && warmupTokens >= 0 && repeats >= 1,
-                "--prompt-tokens, --gen-tokens and --repeats must be >= 1");
+        require(promptTokens >= 1 && genTokens >= 1 && warmupTokens >= 0 && repeats >= 1 && rounds >= 1,
+                "--prompt-tokens, --gen-tokens, --repeats and --rounds must be >= 1");
 
         // bandwidth first, so that its 1 GiB probe is gone before the model's memory is measured
         Map<Integer, Double> bytesPerSecond = new HashMap<>();
@@ -108,72 +116,103 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
             int maxBatch = batch.stream().mapToInt(Integer::intValue).max().orElse(1);
             int columns = Math.max(32, maxBatch); // also the prefill chunk: the LUT kernel gains nothing from longer ones
             SplittableRandom random = new SplittableRandom(seed);
-            Map<Integer, SessionState> contexts = new HashMap<>();
-            for (int t : threadCounts) {
-                try (WorkerPool pool = new WorkerPool(t)) {
-                    Forward forward = new Forward(model, pool, kernel, columns);
-                    Runner runner = new Runner(forward, model, columns, maxBatch);
+            List<WorkerPool> pools = new ArrayList<>();
+            try {
+                List<Runner> runners = new ArrayList<>();
+                for (int t : threadCounts) {
+                    WorkerPool pool = new WorkerPool(t);
+                    pools.add(pool);
+                    Runner runner = new Runner(new Forward(model, pool, kernel, columns), model, columns, maxBatch);
                     runner.prefill(newState(model), randomTokens(random, vocab, Math.min(promptTokens, 64)));
                     runner.decode(stateCopies(newState(model), maxBatch), warmupTokens, maxBatch); // JIT warm-up
-                    System.gc(); // drop the set-up and interpreter garbage before resident memory is measured
-                    double[] prefillRates = new double[repeats];
-                    for (int i = 0; i < repeats; i++) {
-                        int[] prompt = randomTokens(random, vocab, promptTokens);
+                    runners.add(runner);
+                }
+                System.gc(); // drop the set-up and interpreter garbage before resident memory is measured
+
+                // prefill: the thread counts alternate, the median of the repeats is reported
+                double[][] prefillRates = new double[runners.size()][repeats];
+                for (int i = 0; i < repeats; i++) {
+                    int[] prompt = randomTokens(random, vocab, promptTokens);
+                    for (int k = 0; k < runners.size(); k++) {
                         long start = System.nanoTime();
-                        runner.prefill(newState(model), prompt);
-                        prefillRates[i] = promptTokens * 1e9 / (System.nanoTime() - start);
-                    }
-                    double prefillRate = median(prefillRates);
-                    for (int ctx : context) {
-                        SessionState base = contexts.get(ctx);
-                        if (base == null) {
-                            base = newState(model);
-                            runner.prefill(base, randomTokens(random, vocab, ctx));
-                            contexts.put(ctx, base);
-                        }
-                        for (int b : batch) {
-                            SessionState[] states = stateCopies(base, b);
-                            runner.decode(states, Math.min(warmupTokens, 8), b);
-                            long[] stepNanos = runner.decode(stateCopies(base, b), genTokens, b);
-                            long total = Arrays.stream(stepNanos).sum();
-                            Map<String, Object> row = new LinkedHashMap<>();
-                            row.put("config", configName);
-                            row.put("kernel", kernel.name());
-                            row.put("threads", t);
-                            row.put("batch", b);
-                            row.put("context", ctx);
-                            row.put("prompt_tokens", promptTokens);
-                            row.put("gen_tokens", genTokens);
-                            row.put("prefill_tokens_per_s", round(prefillRate));
-                            double decodeRate = (double) b * genTokens * 1e9 / total;
-                            row.put("decode_tokens_per_s", round(decodeRate));
-                            row.put("decode_ms_p50", round(percentile(stepNanos, 0.50) / 1e6));
-                            row.put("decode_ms_p99", round(percentile(stepNanos, 0.99) / 1e6));
-                            long weightBytes = model.packedWeightBytes();
-                            row.put("weight_bytes", weightBytes);
-                            row.put("embedding_bytes", model.embeddings().bytes());
-                            row.put("state_bytes_per_session", base.serializedSize());
-                            row.put("rss_bytes", rssBytes("VmRSS:"));
-                            row.put("rss_anon_bytes", rssBytes("RssAnon:"));
-                            row.put("rss_file_bytes", rssBytes("RssFile:"));
-                            if (bandwidth) {
-                                double bw1 = bytesPerSecond.get(1), bwT = bytesPerSecond.get(t);
-                                row.put("read_gb_per_s_1_thread", round(bw1 / 1e9));
-                                row.put("read_gb_per_s", round(bwT / 1e9));
-                                double bound1 = bw1 / weightBytes;
-                                row.put("bound_tokens_per_s_1_thread", round(bound1));
-                                row.put("bound_tokens_per_s", round(bwT / weightBytes));
-                                row.put("decode_fraction_of_1_thread_bound", round(decodeRate / bound1));
-                            }
-                            out.println(json(row));
-                            out.flush();
-                        }
+                        runners.get(k).prefill(newState(model), prompt);
+                        prefillRates[k][i] = promptTokens * 1e9 / (System.nanoTime() - start);
                     }
                 }
+
+                // contexts: consumed once, by the runner with the most threads, then copied per session
+                Runner fastest = runners.get(threadCounts.indexOf(threadCounts.stream().max(Integer::compare).orElseThrow()));
+                Map<Integer, SessionState> contexts = new HashMap<>();
+                for (int ctx : context) {
+                    if (contexts.containsKey(ctx)) continue;
+                    SessionState base = newState(model);
+                    fastest.prefill(base, randomTokens(random, vocab, ctx));
+                    contexts.put(ctx, base);
+                }
+
+                // decode: every configuration gets a slice of each round, so that a noisy neighbour's
+                // bursts fall on all of them alike; step times are pooled per configuration
+                List<Config> configs = new ArrayList<>();
+                for (int k = 0; k < runners.size(); k++) {
+                    for (int ctx : context) {
+                        for (int b : batch) configs.add(new Config(k, threadCounts.get(k), ctx, b, stateCopies(contexts.get(ctx), b), new long[genTokens]));
+                    }
+                }
+                int rounds = Math.max(1, Math.min(this.rounds, genTokens));
+                for (int r = 0; r < rounds; r++) {
+                    int from = WorkerPool.split(genTokens, r, rounds), to = WorkerPool.split(genTokens, r + 1, rounds);
+                    for (Config c : configs) {
+                        Runner runner = runners.get(c.runner);
+                        runner.decode(c.states, Math.min(2, warmupTokens), c.batch); // back into cache after the others
+                        long[] nanos = runner.decode(c.states, to - from, c.batch);
+                        System.arraycopy(nanos, 0, c.stepNanos, from, to - from);
+                    }
+                }
+
+                long weightBytes = model.packedWeightBytes();
+                for (Config c : configs) {
+                    double p50 = percentile(c.stepNanos, 0.50);
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    row.put("config", configName);
+                    row.put("kernel", kernel.name());
+                    row.put("threads", c.threads);
+                    row.put("batch", c.batch);
+                    row.put("context", c.context);
+                    row.put("prompt_tokens", promptTokens);
+                    row.put("gen_tokens", genTokens);
+                    row.put("prefill_tokens_per_s", round(median(prefillRates[c.runner])));
+                    double decodeRate = c.batch * 1e9 / p50;
+                    row.put("decode_tokens_per_s", round(decodeRate));
+                    row.put("decode_tokens_per_s_mean", round((double) c.batch * genTokens * 1e9 / Arrays.stream(c.stepNanos).sum()));
+                    row.put("decode_ms_p50", round(p50 / 1e6));
+                    row.put("decode_ms_p99", round(percentile(c.stepNanos, 0.99) / 1e6));
+                    row.put("weight_bytes", weightBytes);
+                    row.put("embedding_bytes", model.embeddings().bytes());
+                    row.put("state_bytes_per_session", contexts.get(c.context).serializedSize());
+                    row.put("rss_bytes", rssBytes("VmRSS:"));
+                    row.put("rss_anon_bytes", rssBytes("RssAnon:"));
+                    row.put("rss_file_bytes", rssBytes("RssFile:"));
+                    if (bandwidth) {
+                        double bw1 = bytesPerSecond.get(1), bwT = bytesPerSecond.get(c.threads);
+                        row.put("read_gb_per_s_1_thread", round(bw1 / 1e9));
+                        row.put("read_gb_per_s", round(bwT / 1e9));
+                        double bound1 = bw1 / weightBytes;
+                        row.put("bound_tokens_per_s_1_thread", round(bound1));
+                        row.put("bound_tokens_per_s", round(bwT / weightBytes));
+                        row.put("decode_fraction_of_1_thread_bound", round(decodeRate / bound1));
+                    }
+                    out.println(json(row));
+                }
+                out.flush();
+            } finally {
+                pools.forEach(WorkerPool::close);
             }
         }
         return 0;
     }
+
+    /** One measured configuration: its runner (thread count), context, batch, sessions and step times. */
+    private record Config(int runner, int threads, int context, int batch, SessionState[] states, long[] stepNanos) {}
 
     /** Runs prefill and batched decode through one {@link Forward} with preallocated buffers. */
     private static final class Runner {
