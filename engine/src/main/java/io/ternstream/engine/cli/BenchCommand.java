@@ -72,6 +72,10 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
     @Option(names = "--repeats", paramLabel = "N", defaultValue = "3", description = "prefill measurements, the median is reported (default ${DEFAULT-VALUE})")
     int repeats;
 
+    @Option(names = "--bandwidth-mib", paramLabel = "MIB", defaultValue = "1024",
+            description = "size of the bandwidth probe's array; keep it far above the caches (default ${DEFAULT-VALUE})")
+    int bandwidthMib;
+
     @Option(names = "--rounds", paramLabel = "R", defaultValue = "4",
             description = "decode is measured in R interleaved rounds over all configurations (default ${DEFAULT-VALUE})")
     int rounds;
@@ -90,14 +94,16 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         for (int t : threadCounts) require(t >= 1, "--threads must be >= 1");
         for (int b : batch) require(b >= 1, "--batch must be >= 1");
         for (int c : context) require(c >= 1, "--context must be >= 1");
+        require(bandwidthMib >= 1, "--bandwidth-mib must be >= 1");
         require(promptTokens >= 1 && genTokens >= 1 && warmupTokens >= 0 && repeats >= 1 && rounds >= 1,
                 "--prompt-tokens, --gen-tokens, --repeats and --rounds must be >= 1");
 
         // bandwidth first, so that its 1 GiB probe is gone before the model's memory is measured
         Map<Integer, Double> bytesPerSecond = new HashMap<>();
         if (bandwidth) {
-            bytesPerSecond.put(1, MemoryBandwidth.measure(1));
-            for (int t : threadCounts) bytesPerSecond.computeIfAbsent(t, MemoryBandwidth::measure);
+            long probe = (long) bandwidthMib << 20;
+            bytesPerSecond.put(1, MemoryBandwidth.measure(1, probe));
+            for (int t : threadCounts) bytesPerSecond.computeIfAbsent(t, n -> MemoryBandwidth.measure(n, probe));
         }
 
         TernaryKernel kernel = TernaryKernel.selected();

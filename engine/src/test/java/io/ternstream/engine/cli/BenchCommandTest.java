@@ -58,7 +58,7 @@ class BenchCommandTest {
     @Test
     void runsOnAModelFolderWithBandwidthBound() throws Exception {
         Captured c = run("bench", "--model", Golden.dir().toString(), "--prompt-tokens", "8", "--gen-tokens", "2",
-                "--threads", "1", "--warmup-tokens", "1", "--repeats", "1");
+                "--threads", "1", "--warmup-tokens", "1", "--repeats", "1", "--bandwidth-mib", "64");
         assertEquals(0, c.code, c.err);
         JsonNode row = JSON.readTree(c.out.strip());
         assertEquals(Golden.dir().getFileName().toString(), row.get("config").asText());
