@@ -1,6 +1,7 @@
 package io.ternstream.engine.cli;
 
 import io.ternstream.engine.model.Forward;
+import io.ternstream.engine.model.HgrnBitConfig;
 import io.ternstream.engine.model.HgrnBitModel;
 import io.ternstream.engine.model.ModelLoader;
 import io.ternstream.engine.model.RandomModels;
@@ -98,6 +99,9 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         require(promptTokens >= 1 && genTokens >= 1 && warmupTokens >= 0 && repeats >= 1 && rounds >= 1,
                 "--prompt-tokens, --gen-tokens, --repeats and --rounds must be >= 1");
 
+        if (source.model != null && !Files.isDirectory(source.model)) throw new IllegalArgumentException(source.model + ": not a model folder");
+        HgrnBitConfig randomConfig = source.randomConfig != null ? RandomModels.config(source.randomConfig) : null;
+
         // bandwidth first, so that its 1 GiB probe is gone before the model's memory is measured
         Map<Integer, Double> bytesPerSecond = new HashMap<>();
         if (bandwidth) {
@@ -110,11 +114,10 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         String configName;
         HgrnBitModel model;
         if (source.model != null) {
-            if (!Files.isDirectory(source.model)) throw new IllegalArgumentException(source.model + ": not a model folder");
             model = ModelLoader.load(source.model);
             configName = model.name();
         } else {
-            model = RandomModels.create(RandomModels.config(source.randomConfig), "random-" + source.randomConfig, seed);
+            model = RandomModels.create(randomConfig, "random-" + source.randomConfig, seed);
             configName = source.randomConfig;
         }
         try (model) {
@@ -161,7 +164,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                 List<Config> configs = new ArrayList<>();
                 for (int k = 0; k < runners.size(); k++) {
                     for (int ctx : context) {
-                        for (int b : batch) configs.add(new Config(k, threadCounts.get(k), ctx, b, stateCopies(contexts.get(ctx), b), new long[genTokens]));
+                        for (int b : batch) configs.add(new Config(k, threadCounts.get(k), ctx, b, stateCopies(contexts.get(ctx), b), new long[genTokens], new long[genTokens]));
                     }
                 }
                 int rounds = Math.max(1, Math.min(this.rounds, genTokens));
@@ -172,6 +175,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                         runner.decode(c.states, Math.min(2, warmupTokens), c.batch); // back into cache after the others
                         long[] nanos = runner.decode(c.states, to - from, c.batch);
                         System.arraycopy(nanos, 0, c.stepNanos, from, to - from);
+                        System.arraycopy(runner.cpuNanos, 0, c.stepCpuNanos, from, to - from);
                     }
                 }
 
@@ -192,6 +196,9 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                     row.put("decode_tokens_per_s_mean", round((double) c.batch * genTokens * 1e9 / Arrays.stream(c.stepNanos).sum()));
                     row.put("decode_ms_p50", round(p50 / 1e6));
                     row.put("decode_ms_p99", round(percentile(c.stepNanos, 0.99) / 1e6));
+                    // CPU time of the calling thread per step: with one thread, the step's work without the
+                    // time other processes held the core (the machine-independent part of a noisy measurement)
+                    row.put("decode_cpu_ms_p50_calling_thread", round(percentile(c.stepCpuNanos, 0.50) / 1e6));
                     row.put("weight_bytes", weightBytes);
                     row.put("embedding_bytes", model.embeddings().bytes());
                     row.put("state_bytes_per_session", contexts.get(c.context).serializedSize());
@@ -218,7 +225,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
     }
 
     /** One measured configuration: its runner (thread count), context, batch, sessions and step times. */
-    private record Config(int runner, int threads, int context, int batch, SessionState[] states, long[] stepNanos) {}
+    private record Config(int runner, int threads, int context, int batch, SessionState[] states, long[] stepNanos, long[] stepCpuNanos) {}
 
     /** Runs prefill and batched decode through one {@link Forward} with preallocated buffers. */
     private static final class Runner {
@@ -251,12 +258,18 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
             }
         }
 
+        /** CPU time of the calling thread per step of the last {@link #decode} call. */
+        long[] cpuNanos = new long[0];
+
         /** {@code steps} greedy decode steps of {@code b} sessions together; returns each step's time. */
         long[] decode(SessionState[] sessions, int steps, int b) {
             long[] nanos = new long[steps];
+            cpuNanos = new long[steps];
+            java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
             int[] next = new int[b];
             for (int c = 0; c < b; c++) next[c] = 1 + c;
             for (int s = 0; s < steps; s++) {
+                long cpu = mx.getCurrentThreadCpuTime();
                 long start = System.nanoTime();
                 for (int c = 0; c < b; c++) {
                     tokens[c] = next[c];
@@ -266,6 +279,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                 forward.run(b, tokens, states, logits, null);
                 for (int c = 0; c < b; c++) next[c] = argmax(logitBuffers[c]);
                 nanos[s] = System.nanoTime() - start;
+                cpuNanos[s] = mx.getCurrentThreadCpuTime() - cpu;
             }
             return nanos;
         }
