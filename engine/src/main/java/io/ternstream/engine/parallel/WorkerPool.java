@@ -9,9 +9,11 @@ import java.util.concurrent.locks.LockSupport;
  * claimed dynamically, so a worker that the OS has not scheduled (a busy, shared machine) simply claims
  * nothing and the caller does the work, instead of the caller waiting for it at each of the few hundred
  * parallel sections of a decode step. Nothing is allocated per call: the task is a preallocated object,
- * the hand-off a generation counter, and claims one compare-and-set on a counter tagged with the
- * generation (a late worker can never claim a part of a newer section with an older task). Workers spin
- * briefly before parking, since a park/unpark per section would cost more than the work.
+ * the wake-up a generation counter, and a claim one compare-and-set on a word holding the section's
+ * part count and next part. A claimer reads the task only after its claim succeeded: the section
+ * cannot end, nor the task change, before that claimed part is done, so a late worker either claims a
+ * part of the current section with the current task or nothing. Workers spin briefly before parking,
+ * since a park/unpark per section would cost more than the work.
  */
 public final class WorkerPool implements AutoCloseable {
 
@@ -27,10 +29,9 @@ public final class WorkerPool implements AutoCloseable {
 
     private final int size;
     private final Thread[] workers;
-    private final AtomicLong claims = new AtomicLong();  // generation << 32 | next unclaimed part
+    private final AtomicLong claims = new AtomicLong();  // parts << 32 | next unclaimed part
     private final AtomicInteger done = new AtomicInteger();
     private volatile Task task;
-    private volatile int parts;
     private volatile long generation;
     private volatile boolean closed;
     private volatile Throwable failure;
@@ -61,14 +62,12 @@ public final class WorkerPool implements AutoCloseable {
             for (int p = 0; p < parts; p++) t.run(p, parts);
             return;
         }
-        long gen = generation + 1;
         task = t;
-        this.parts = parts;
         done.set(0);
-        claims.set(gen << 32);
-        generation = gen; // publishes task, parts and the counters
+        claims.set((long) parts << 32); // publishes the task to claimers
+        generation = generation + 1;    // wakes the workers
         for (Thread w : workers) LockSupport.unpark(w);
-        work(gen, t, parts);
+        work();
         while (done.get() < parts) Thread.onSpinWait();
         Throwable e = failure;
         if (e != null) {
@@ -79,14 +78,14 @@ public final class WorkerPool implements AutoCloseable {
         }
     }
 
-    /** Claims and runs parts of generation {@code gen} until none is left. */
-    private void work(long gen, Task t, int parts) {
+    /** Claims and runs parts of the current section until none is left. */
+    private void work() {
         while (true) {
             long v = claims.get();
-            if (v >>> 32 != gen) return;
-            int p = (int) v;
+            int p = (int) v, parts = (int) (v >>> 32);
             if (p >= parts) return;
             if (!claims.compareAndSet(v, v + 1)) continue;
+            Task t = task; // the claimed part's section: it cannot end, nor change its task, before this part is done
             try {
                 t.run(p, parts);
             } catch (Throwable e) {
@@ -107,7 +106,7 @@ public final class WorkerPool implements AutoCloseable {
             }
             if (closed) return;
             seen = generation;
-            work(seen, task, parts); // task and parts may already be newer: then the tag check stops us
+            work();
         }
     }
 

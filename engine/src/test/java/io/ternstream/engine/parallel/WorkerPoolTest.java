@@ -15,7 +15,7 @@ class WorkerPoolTest {
     void everyPartRunsExactlyOncePerCall() {
         for (int threads : new int[] {1, 2, 3}) {
             try (WorkerPool pool = new WorkerPool(threads)) {
-                for (int call = 0; call < 5_000; call++) {
+                for (int call = 0; call < 20_000; call++) {
                     int parts = 1 + call % 37;
                     AtomicIntegerArray runs = new AtomicIntegerArray(parts);
                     pool.run((part, n) -> {
