@@ -28,14 +28,17 @@ class ServiceBenchmarkIT {
     private static final List<Integer> PROMPT = IntStream.range(0, 16).mapToObj(i -> 3 + i * 7).toList();
     private static final int TOKENS = 64;
     private static final int SAMPLES = 30;
+    /** The bundled model by default; -Dternstream.bench.model=golden for the tiny golden checkpoint. */
+    private static final java.nio.file.Path MODEL = "golden".equals(System.getProperty("ternstream.bench.model"))
+            ? ServiceProcess.GOLDEN_MODEL : ServiceProcess.BUNDLED_MODEL;
 
     @Test
     void kafkaOverheadAndThroughput() throws Exception {
-        StringBuilder report = new StringBuilder();
+        StringBuilder report = new StringBuilder("model: " + MODEL.getFileName() + "\n\n");
         double[] direct = engineDirect();
         Broker.Topics topics = Broker.Topics.create("bench", 4);
         try (Clients kafka = new Clients(topics);
-             ServiceProcess service = ServiceProcess.start("bench", topics, "-Dternstream.model.threads=1",
+             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, "-Dternstream.model.threads=1",
                      "-Xmx1g")) {
             runBatch(kafka, "warm", 32, TOKENS); // JIT warm-up of the service and the engine
             List<Double> ttft = new ArrayList<>();
@@ -100,7 +103,7 @@ class ServiceBenchmarkIT {
 
     /** {time to first token, inter-token latency} in ms, p50, with the engine called in this JVM. */
     private static double[] engineDirect() throws Exception {
-        try (Engine engine = Engine.open(ServiceProcess.GOLDEN_MODEL, new EngineOptions(1))) {
+        try (Engine engine = Engine.open(MODEL, new EngineOptions(1))) {
             int[] prompt = PROMPT.stream().mapToInt(Integer::intValue).toArray();
             List<Double> ttft = new ArrayList<>();
             List<Double> itl = new ArrayList<>();
@@ -125,7 +128,7 @@ class ServiceBenchmarkIT {
 
     /** Tokens/s of the engine alone stepping a batch of this many sessions (no sampling, no Kafka). */
     private static double directBatch(int batch) throws Exception {
-        try (Engine engine = Engine.open(ServiceProcess.GOLDEN_MODEL, new EngineOptions(1))) {
+        try (Engine engine = Engine.open(MODEL, new EngineOptions(1))) {
             SessionState[] states = new SessionState[batch];
             int[] tokens = new int[batch];
             float[][] logits = new float[batch][engine.config().vocabSize()];
