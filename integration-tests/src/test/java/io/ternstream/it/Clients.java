@@ -41,10 +41,13 @@ final class Clients implements AutoCloseable {
     private final KafkaProducer<String, byte[]> producer;
     private final Thread replyReader;
     private final Thread deadLetterReader;
+    private final Thread stateReader;
     private volatile boolean running = true;
     /** Every reply event per session, in arrival order, duplicates included. */
     final Map<String, List<Received>> replies = new ConcurrentHashMap<>();
     final List<ConsumerRecord<String, byte[]>> deadLetters = new CopyOnWriteArrayList<>();
+    /** Every record of the session-state topic (null value = tombstone). */
+    final List<ConsumerRecord<String, byte[]>> stateRecords = new CopyOnWriteArrayList<>();
 
     Clients(Broker.Topics topics) {
         this.topics = topics;
@@ -63,6 +66,7 @@ final class Clients implements AutoCloseable {
             }
         });
         deadLetterReader = reader(topics.deadLetters(), deadLetters::add);
+        stateReader = reader(topics.state(), stateRecords::add);
     }
 
     private Thread reader(String topic, java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
@@ -149,6 +153,7 @@ final class Clients implements AutoCloseable {
         running = false;
         replyReader.join(5000);
         deadLetterReader.join(5000);
+        stateReader.join(5000);
         producer.close(Duration.ofSeconds(5));
     }
 }
