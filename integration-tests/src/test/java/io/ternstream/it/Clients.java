@@ -34,8 +34,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class Clients implements AutoCloseable {
     static final MessageCodec CODEC = new MessageCodec();
 
-    /** One reply record as received, with its receive time for latency measurements. */
-    record Received(ReplyEvent event, long nanos) {}
+    /** One reply record as received, with its receive time and trace header. */
+    record Received(ReplyEvent event, long nanos, String traceparent) {}
 
     private final Broker.Topics topics;
     private final KafkaProducer<String, byte[]> producer;
@@ -60,7 +60,9 @@ final class Clients implements AutoCloseable {
         replyReader = reader(topics.replies(), r -> {
             try {
                 ReplyEvent e = CODEC.decodeReply(r.value());
-                replies.computeIfAbsent(r.key(), k -> new CopyOnWriteArrayList<>()).add(new Received(e, System.nanoTime()));
+                var trace = r.headers().lastHeader("traceparent");
+                replies.computeIfAbsent(r.key(), k -> new CopyOnWriteArrayList<>()).add(new Received(e, System.nanoTime(),
+                        trace == null ? null : new String(trace.value(), java.nio.charset.StandardCharsets.UTF_8)));
             } catch (ContractViolation e) {
                 throw new AssertionError("the service wrote a reply that breaks its own contract: " + e.getMessage());
             }
@@ -97,8 +99,14 @@ final class Clients implements AutoCloseable {
     }
 
     void sendRaw(String key, byte[] value) {
+        sendRaw(key, value, Map.of());
+    }
+
+    void sendRaw(String key, byte[] value, Map<String, String> headers) {
+        var record = new ProducerRecord<>(topics.prompts(), key, value);
+        headers.forEach((k, v) -> record.headers().add(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         try {
-            producer.send(new ProducerRecord<>(topics.prompts(), key, value)).get(10, TimeUnit.SECONDS);
+            producer.send(record).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -263,6 +263,18 @@ class ServiceIT {
     }
 
     @Test
+    void traceContextTravelsFromThePromptToItsReplies() {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        kafka.sendRaw("traced", Clients.CODEC.encode(tokens("traced", "r", List.of(1, 2), 3)),
+                java.util.Map.of("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"));
+        awaitCompleted("traced", "r");
+        for (Clients.Received r : kafka.events("traced")) {
+            assertNotNull(r.traceparent(), "reply without trace context: " + r.event());
+            assertEquals(traceId, r.traceparent().split("-")[1], "the replies belong to the prompt's trace");
+        }
+    }
+
+    @Test
     void healthAndMetricsAnswer() {
         assertEquals(200, service.get("/q/health/ready"));
         assertEquals(200, service.get("/q/health/live"));
