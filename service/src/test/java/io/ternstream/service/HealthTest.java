@@ -12,7 +12,7 @@ class HealthTest {
     @Test
     void readyWhenTheModelIsLoadedAndKafkaAnswers() {
         given().get("/q/health/ready").then().statusCode(200)
-                .body("checks.find { it.name == 'ternstream' }.data.model", equalTo(true))
+                .body("checks.find { it.name == 'ternstream' }.data.model", equalTo("true"))
                 .body("checks.find { it.name == 'ternstream' }.data.kafka", equalTo(true));
         given().get("/q/health/live").then().statusCode(200);
         given().get("/q/metrics").then().statusCode(200).body(containsString("ternstream_batch_size"));

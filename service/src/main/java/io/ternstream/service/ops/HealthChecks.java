@@ -46,7 +46,8 @@ public final class HealthChecks {
             boolean model = !engineRole || (lifecycle.modelLoaded() && lifecycle.engineLoopAlive());
             boolean reachable = kafka.reachable(2000);
             return HealthCheckResponse.named("ternstream")
-                    .withData("model", model)
+                    .withData("role", lifecycle.config().role().name())
+                    .withData("model", engineRole ? String.valueOf(model) : "not used by this role")
                     .withData("kafka", reachable)
                     .withData("bootstrapServers", String.valueOf(kafka.bootstrapServers()))
                     .status(model && reachable).build();
