@@ -1,6 +1,7 @@
 package io.ternstream.service.gateway;
 
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
@@ -15,6 +16,7 @@ public class RateLimiter {
     private final LongSupplier nanoClock;
     private final ConcurrentHashMap<String, Bucket> buckets = new ConcurrentHashMap<>();
 
+    @Inject
     public RateLimiter(GatewayConfig config) {
         this(config.limits().requestsPerSecond(), config.limits().burst(), System::nanoTime);
     }
