@@ -28,6 +28,7 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -65,8 +66,9 @@ public class Gateway {
         createTopics();
         tokenizer = loadTokenizer();
         hub = new ReplyHub(config.resumeBufferEvents());
+        List<String> replyTopics = List.of(replyTopic, service.topics().replies());
         link = new GatewayKafka(producerProperties(), consumerProperties(), codec, hub, service.topics().prompts(),
-                config.ownersTopic(), List.of(replyTopic, service.topics().replies()));
+                config.ownersTopic(), replyTopics, partitionCounts(replyTopics));
         link.start();
         link.owners().ready().get(60, TimeUnit.SECONDS);
         LOG.infof("gateway started: replies on %s, model '%s', API keys %s", replyTopic, modelName(),
@@ -170,6 +172,26 @@ public class Gateway {
                 if (!(e.getCause() instanceof TopicExistsException)) {
                     throw e;
                 }
+            }
+        }
+    }
+
+    private Map<String, Integer> partitionCounts(List<String> replyTopics) throws Exception {
+        List<String> topics = new java.util.ArrayList<>(replyTopics);
+        topics.add(config.ownersTopic());
+        Map<String, Integer> counts = new java.util.HashMap<>();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                kafka.admin().describeTopics(topics).allTopicNames().get(30, TimeUnit.SECONDS)
+                        .forEach((name, description) -> counts.put(name, description.partitions().size()));
+                return counts;
+            } catch (ExecutionException e) {
+                // a topic created a moment ago may not be known to every broker yet: ask again shortly
+                if (!(e.getCause() instanceof UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
             }
         }
     }

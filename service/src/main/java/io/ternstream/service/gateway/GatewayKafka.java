@@ -40,11 +40,13 @@ public final class GatewayKafka implements AutoCloseable {
     private final String promptsTopic;
     private final String ownersTopic;
     private final List<String> replyTopics;
+    private final Map<String, Integer> partitionCounts;
     private final Thread thread;
     private volatile boolean running = true;
 
     public GatewayKafka(Properties producerProps, Properties consumerProps, MessageCodec codec, ReplyHub hub,
-                        String promptsTopic, String ownersTopic, List<String> replyTopics) {
+                        String promptsTopic, String ownersTopic, List<String> replyTopics,
+                        Map<String, Integer> partitionCounts) {
         this.producer = new KafkaProducer<>(producerProps);
         this.consumer = new KafkaConsumer<>(consumerProps);
         this.codec = codec;
@@ -52,6 +54,7 @@ public final class GatewayKafka implements AutoCloseable {
         this.promptsTopic = promptsTopic;
         this.ownersTopic = ownersTopic;
         this.replyTopics = List.copyOf(replyTopics);
+        this.partitionCounts = Map.copyOf(partitionCounts);
         this.owners = new SessionOwners(this::writeOwner);
         this.thread = Thread.ofPlatform().name("gateway-replies").daemon().unstarted(this::loop);
     }
@@ -154,9 +157,14 @@ public final class GatewayKafka implements AutoCloseable {
         }
     }
 
+    /** From the admin's description: a just-created topic may still be missing from client metadata. */
     private List<TopicPartition> partitions(String topic) {
-        return consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+        int count = partitionCounts.get(topic);
+        List<TopicPartition> list = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            list.add(new TopicPartition(topic, i));
+        }
+        return list;
     }
 
     public boolean alive() {

@@ -54,13 +54,13 @@ public class OpenAiRoutes {
         BodyHandler body = BodyHandler.create(false).setBodyLimit(gateway.config().limits().maxMessageBytes());
         router.get("/v1/models").handler(this::guard).handler(this::models).failureHandler(this::failure);
         router.get("/v1/models/:model").handler(this::guard).handler(this::model).failureHandler(this::failure);
-        router.post("/v1/completions").handler(this::guard).handler(body).handler(ctx -> generate(ctx, false))
+        router.post("/v1/completions").handler(body).handler(this::guard).handler(ctx -> generate(ctx, false))
                 .failureHandler(this::failure);
-        router.post("/v1/chat/completions").handler(this::guard).handler(body).handler(ctx -> generate(ctx, true))
+        router.post("/v1/chat/completions").handler(body).handler(this::guard).handler(ctx -> generate(ctx, true))
                 .failureHandler(this::failure);
     }
 
-    /** Gateway on, key valid, caller under its rate; runs before the body is read. */
+    /** Gateway on, key valid, caller under its rate (Vert.x wants the body handler first). */
     private void guard(RoutingContext ctx) {
         if (!gateway.enabled()) {
             throw new ApiException(503, "server_error", "gateway_disabled", null, "this instance runs no gateway");

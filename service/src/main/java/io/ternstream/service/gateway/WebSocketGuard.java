@@ -3,6 +3,8 @@ package io.ternstream.service.gateway;
 import io.quarkus.websockets.next.HttpUpgradeCheck;
 import io.quarkus.websockets.next.UserData;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerRequest;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.net.URI;
@@ -57,7 +59,10 @@ public class WebSocketGuard implements HttpUpgradeCheck {
         if (!Ids.valid(sessionId)) {
             return CheckResult.rejectUpgrade(400);
         }
+        // the claim completes on the Kafka consumer's thread; the upgrade must continue on the request's context
+        Context vertxContext = Vertx.currentContext();
         return Uni.createFrom().completionStage(gateway.owners().claim(sessionId, caller.get()))
+                .emitOn(task -> vertxContext.runOnContext(ignored -> task.run()))
                 .onItem().transformToUni(claim -> {
                     if (!claim.granted()) {
                         return CheckResult.rejectUpgrade(403);

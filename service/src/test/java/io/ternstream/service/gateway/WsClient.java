@@ -36,14 +36,14 @@ final class WsClient implements AutoCloseable {
             options.addHeader("Origin", origin);
         }
         try {
-            c.socket = c.client.connect(options).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-            c.socket.textMessageHandler(text -> {
+            // the handler is set on the event loop as the upgrade completes: messages sent at once are kept
+            c.socket = c.client.connect(options).onSuccess(ws -> ws.textMessageHandler(text -> {
                 try {
                     c.received.add(JSON.readTree(text));
                 } catch (Exception e) {
                     throw new IllegalStateException("not JSON: " + text, e);
                 }
-            });
+            })).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
             return new Result(101, c);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UpgradeRejectedException rejected) {
