@@ -19,6 +19,7 @@ public class ApiKeys {
     public static final String ANONYMOUS = "anonymous";
 
     private final List<byte[]> digests = new ArrayList<>();
+    private final boolean closed;
 
     public ApiKeys(GatewayConfig config) {
         config.security().apiKeys().orElse(List.of()).stream().filter(k -> !k.isBlank())
@@ -38,21 +39,29 @@ public class ApiKeys {
                         + "' is not a hex SHA-256 digest (64 hex digits)", e);
             }
         }
-        if (config.security().requireApiKeys() && digests.isEmpty()) {
-            throw new IllegalStateException("API keys are required (ternstream.gateway.security.require-api-keys) but "
-                    + "none are configured: set ternstream.gateway.security.api-key-hashes or api-keys");
-        }
+        // required but none configured: closed, not open. Every request is refused (the engine role
+        // of the same process keeps working), and the gateway logs why at start.
+        this.closed = config.security().requireApiKeys() && digests.isEmpty();
     }
 
     public boolean required() {
         return !digests.isEmpty();
     }
 
+    /** True when keys are required and none are configured: nobody gets in. */
+    public boolean misconfigured() {
+        return closed;
+    }
+
     /**
      * The caller id for a presented key: empty when keys are configured and the key is missing or
-     * unknown; ANONYMOUS when no keys are configured.
+     * unknown, or when keys are required and none are configured; ANONYMOUS when no keys are
+     * configured and none are required.
      */
     public Optional<String> authenticate(String presented) {
+        if (closed) {
+            return Optional.empty();
+        }
         if (digests.isEmpty()) {
             return Optional.of(ANONYMOUS);
         }

@@ -50,8 +50,11 @@ public class Gateway {
     private volatile String replyTopic;
     private volatile Optional<TextTokenizer> tokenizer = Optional.empty();
 
-    public Gateway(ServiceConfig service, GatewayConfig config, KafkaConnection kafka,
+    private final ApiKeys keys;
+
+    public Gateway(ServiceConfig service, GatewayConfig config, KafkaConnection kafka, ApiKeys keys,
                    @ConfigProperty(name = "ternstream.home", defaultValue = ".") String home) {
+        this.keys = keys;
         this.service = service;
         this.config = config;
         this.kafka = kafka;
@@ -72,8 +75,9 @@ public class Gateway {
         link.start();
         link.owners().ready().get(60, TimeUnit.SECONDS);
         LOG.infof("gateway started: replies on %s, model '%s', API keys %s", replyTopic, modelName(),
-                config.security().apiKeys().isPresent() || config.security().apiKeyHashes().isPresent()
-                        ? "required" : "not configured (open access)");
+                keys.misconfigured() ? "REQUIRED BUT NONE CONFIGURED: every request is refused; set "
+                        + "ternstream.gateway.security.api-key-hashes" : keys.required() ? "required"
+                        : "not configured (open access)");
     }
 
     void onStop(@Observes @Priority(5) ShutdownEvent event) {
