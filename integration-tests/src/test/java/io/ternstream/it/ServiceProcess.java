@@ -38,6 +38,11 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts an instance and waits until it is ready and owns partitions. */
     static ServiceProcess start(String name, Broker.Topics topics, String... extraProperties) {
+        return start(name, topics, GOLDEN_MODEL, extraProperties);
+    }
+
+    /** Starts an instance serving the model in modelDir (the gateway tests need one with a tokenizer). */
+    static ServiceProcess start(String name, Broker.Topics topics, Path modelDir, String... extraProperties) {
         try {
             Files.createDirectories(LOGS);
             int port = freePort();
@@ -51,7 +56,7 @@ final class ServiceProcess implements AutoCloseable {
             cmd.addAll(List.of(extraProperties));
             cmd.addAll(List.of("-jar", APP.resolve("quarkus-run.jar").toString(), "serve",
                     "--bootstrap-servers", Broker.bootstrapServers(),
-                    "--model", GOLDEN_MODEL.toString(),
+                    "--model", modelDir.toString(),
                     "--http-port", Integer.toString(port)));
             Path log = LOGS.resolve(name + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -67,6 +72,11 @@ final class ServiceProcess implements AutoCloseable {
         await("service " + log.getFileName() + " ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                 .failFast(() -> !process.isAlive())
                 .until(() -> get("/q/health/ready") == 200 && metric("ternstream_partitions_assigned") > 0);
+    }
+
+    /** http://127.0.0.1:PORT, where the gateway's HTTP API and WebSocket listen. */
+    String baseUrl() {
+        return "http://127.0.0.1:" + httpPort;
     }
 
     int get(String path) {
