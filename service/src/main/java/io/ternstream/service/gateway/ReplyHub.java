@@ -93,7 +93,7 @@ public final class ReplyHub {
         }
 
         long idleSince(long now) {
-            return listeners.isEmpty() ? now - lastActive : 0;
+            return listeners.isEmpty() ? now - lastActive : Long.MIN_VALUE; // never idle while someone listens
         }
 
         synchronized boolean accept(Reply reply, int bufferEvents) {
