@@ -119,6 +119,11 @@ public class Gateway {
         return tokenizer;
     }
 
+    /** The session's events still in the reply topics (within the reply retention). */
+    public CompletableFuture<java.util.List<Reply>> history(String sessionId) {
+        return link.history(sessionId, System.currentTimeMillis() - config.replyRetention().toMillis());
+    }
+
     public CompletableFuture<RecordMetadata> send(PromptTopicMessage message) {
         return link.send(message);
     }

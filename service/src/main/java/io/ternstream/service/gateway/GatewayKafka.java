@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -17,6 +18,7 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.utils.Utils;
 import org.jboss.logging.Logger;
 
 /**
@@ -42,6 +44,7 @@ public final class GatewayKafka implements AutoCloseable {
     private final List<String> replyTopics;
     private final Map<String, Integer> partitionCounts;
     private final Thread thread;
+    private final Properties historyProps;
     private volatile boolean running = true;
 
     public GatewayKafka(Properties producerProps, Properties consumerProps, MessageCodec codec, ReplyHub hub,
@@ -49,6 +52,9 @@ public final class GatewayKafka implements AutoCloseable {
                         Map<String, Integer> partitionCounts) {
         this.producer = new KafkaProducer<>(producerProps);
         this.consumer = new KafkaConsumer<>(consumerProps);
+        this.historyProps = new Properties();
+        this.historyProps.putAll(consumerProps);
+        this.historyProps.put(ConsumerConfig.CLIENT_ID_CONFIG, consumerProps.get(ConsumerConfig.CLIENT_ID_CONFIG) + "-history");
         this.codec = codec;
         this.hub = hub;
         this.promptsTopic = promptsTopic;
@@ -165,6 +171,51 @@ public final class GatewayKafka implements AutoCloseable {
             list.add(new TopicPartition(topic, i));
         }
         return list;
+    }
+
+    /**
+     * The session's events in the reply topics since the given time, in topic order, read by a
+     * short-lived consumer from the one partition per topic that holds the session's key (the
+     * producer's default partitioner: murmur2 of the key). For resumes the buffer cannot serve.
+     */
+    public CompletableFuture<List<Reply>> history(String sessionId, long sinceMillis) {
+        return CompletableFuture.supplyAsync(() -> readHistory(sessionId, sinceMillis),
+                command -> Thread.ofVirtual().name("gateway-history").start(command));
+    }
+
+    private List<Reply> readHistory(String sessionId, long sinceMillis) {
+        byte[] key = sessionId.getBytes(StandardCharsets.UTF_8);
+        List<TopicPartition> partitions = replyTopics.stream()
+                .map(t -> new TopicPartition(t, Utils.toPositive(Utils.murmur2(key)) % partitionCounts.get(t))).toList();
+        List<Reply> events = new ArrayList<>();
+        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(historyProps)) {
+            reader.assign(partitions);
+            Map<TopicPartition, Long> end = reader.endOffsets(partitions);
+            Map<TopicPartition, Long> since = new java.util.HashMap<>();
+            partitions.forEach(tp -> since.put(tp, sinceMillis));
+            var starts = reader.offsetsForTimes(since);
+            for (TopicPartition tp : partitions) {
+                var start = starts.get(tp);
+                reader.seek(tp, start == null ? end.get(tp) : start.offset());
+            }
+            long deadline = System.currentTimeMillis() + 10_000;
+            while (partitions.stream().anyMatch(tp -> reader.position(tp) < end.get(tp))
+                    && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, byte[]> record : reader.poll(POLL)) {
+                    if (sessionId.equals(record.key()) && record.value() != null
+                            && record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
+                        try {
+                            events.add(new Reply(codec.decodeReply(record.value()),
+                                    new String(record.value(), StandardCharsets.UTF_8)));
+                        } catch (ContractViolation e) {
+                            LOG.warnf("gateway: skipped a malformed reply event at %s-%d@%d", record.topic(),
+                                    record.partition(), record.offset());
+                        }
+                    }
+                }
+            }
+        }
+        return events;
     }
 
     public boolean alive() {

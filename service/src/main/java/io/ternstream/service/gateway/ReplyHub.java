@@ -52,11 +52,27 @@ public final class ReplyHub {
     /**
      * Registers a listener; with a resume point, first replays the buffered events after it. Both
      * happen under the session's lock, so no event is missed or doubled between replay and live.
-     * Returns false when the resume point is no longer (or never was) in the buffer.
+     * Returns false, registering nothing, when the resume point is not (or no longer) in the buffer.
      */
     public boolean attach(String sessionId, Listener listener, ResumePoint resume) {
         SessionStream stream = streams.computeIfAbsent(sessionId, id -> new SessionStream());
         return stream.attach(listener, resume);
+    }
+
+    /**
+     * Adds events of the session read back from the reply topics (after a restart, or once they
+     * left the buffer) in front of the buffered ones, so a resume can find them.
+     */
+    public void backfill(String sessionId, List<Reply> history) {
+        streams.computeIfAbsent(sessionId, id -> new SessionStream()).backfill(history, bufferEvents);
+    }
+
+    /** Drops what this replica holds of a session, as a restart would (tests). */
+    void forget(String sessionId) {
+        SessionStream stream = streams.get(sessionId);
+        if (stream != null) {
+            stream.clear();
+        }
     }
 
     public void detach(String sessionId, Listener listener) {
@@ -115,17 +131,48 @@ public final class ReplyHub {
         }
 
         synchronized boolean attach(Listener listener, ResumePoint resume) {
-            boolean found = true;
             if (resume != null) {
                 List<Reply> missed = missedSince(resume);
-                found = missed != null;
-                if (found) {
-                    missed.forEach(listener::onReply);
+                if (missed == null) {
+                    return false;
                 }
+                missed.forEach(listener::onReply);
             }
             listeners.add(listener);
             lastActive = System.currentTimeMillis();
-            return found;
+            return true;
+        }
+
+        /** Puts events read back from the reply topics before what is buffered, without duplicates. */
+        synchronized void backfill(List<Reply> history, int bufferEvents) {
+            java.util.Set<String> seen = new java.util.HashSet<>();
+            ArrayDeque<Reply> merged = new ArrayDeque<>();
+            for (Reply r : history) {
+                if (seen.add(r.event().requestId() + '\u0000' + r.event().seq())) {
+                    merged.addLast(r);
+                }
+            }
+            for (Reply r : buffer) {
+                if (seen.add(r.event().requestId() + '\u0000' + r.event().seq())) {
+                    merged.addLast(r);
+                }
+            }
+            while (merged.size() > bufferEvents) {
+                merged.removeFirst();
+            }
+            buffer.clear();
+            buffer.addAll(merged);
+            for (Reply r : merged) {
+                lastSeq.merge(r.event().requestId(), r.event().seq(), Math::max);
+            }
+            lastActive = System.currentTimeMillis();
+        }
+
+        void clear() {
+            synchronized (this) {
+                buffer.clear();
+                lastSeq.clear();
+            }
         }
 
         /** Events after (requestId, lastSeq) in arrival order; null when that request is not buffered. */

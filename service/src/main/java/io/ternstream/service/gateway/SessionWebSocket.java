@@ -54,11 +54,27 @@ public class SessionWebSocket {
                 refuse(connection, null, 400, "bad_resume", "lastSeq must be an integer").subscribe().with(ok -> { });
             }
         }
-        if (!gateway.hub().attach(sessionId, listener, resume)) {
-            refuse(connection, resume.requestId(), 410, "resume_unavailable",
-                    "this gateway no longer holds the events of request " + resume.requestId())
-                    .subscribe().with(ok -> { });
+        if (gateway.hub().attach(sessionId, listener, resume)) {
+            return;
         }
+        // not in the buffer (this replica restarted, or the client was away long): read the reply
+        // topics back, then resume; events arriving meanwhile are buffered and merged without duplicates
+        ReplyHub.ResumePoint point = resume;
+        gateway.hub().track(sessionId);
+        gateway.history(sessionId).whenComplete((history, error) -> {
+            if (error == null) {
+                gateway.hub().backfill(sessionId, history);
+            }
+            if (!connection.isOpen() || !listeners.containsKey(connection.id())) {
+                return;
+            }
+            if (!gateway.hub().attach(sessionId, listener, point)) {
+                gateway.hub().attach(sessionId, listener, null);
+                refuse(connection, point.requestId(), 410, "resume_unavailable", "the events of request "
+                        + point.requestId() + " are no longer held by this gateway nor in its reply topic")
+                        .subscribe().with(ok -> { });
+            }
+        });
     }
 
     @OnTextMessage

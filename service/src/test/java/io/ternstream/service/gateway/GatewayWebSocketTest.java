@@ -33,6 +33,9 @@ class GatewayWebSocketTest {
     @Inject
     Vertx vertx;
 
+    @Inject
+    Gateway gateway;
+
     private static String id(String prefix) {
         return prefix + UUID.randomUUID().toString().substring(0, 8);
     }
@@ -86,6 +89,31 @@ class GatewayWebSocketTest {
                 assertEquals(seenBeforeDrop + 1 + i, rest.get(i).get("seq").asInt(), rest.toString());
             }
             assertEquals(40, rest.getLast().at("/usage/completionTokens").asInt());
+        }
+    }
+
+    /** After a restart the buffer is empty: the events come back from the replica's reply topic. */
+    @Test
+    void reconnectAfterTheBufferIsGoneReadsTheReplyTopic() {
+        String session = id("restart-");
+        try (WsClient first = open(session, ALICE)) {
+            first.send(prompt(session, "r1", 20));
+            await().atMost(WAIT).until(() -> first.finished("r1"));
+        }
+        gateway.hub().forget(session);
+        var again = WsClient.connect(vertx, base, "/v1/sessions/" + session + "/stream?lastRequestId=r1&lastSeq=4",
+                ALICE, null);
+        assertEquals(101, again.status());
+        try (WsClient second = again.client()) {
+            await().atMost(WAIT).until(() -> second.finished("r1"));
+            List<Integer> seqs = second.of("r1").stream().map(n -> n.get("seq").asInt()).toList();
+            assertEquals(java.util.stream.IntStream.rangeClosed(5, 20).boxed().toList(), seqs);
+        }
+        var unknown = WsClient.connect(vertx, base, "/v1/sessions/" + session + "/stream?lastRequestId=never&lastSeq=0",
+                ALICE, null);
+        try (WsClient third = unknown.client()) {
+            await().atMost(WAIT).until(() -> !third.received.isEmpty());
+            assertEquals(410, third.received.getFirst().get("status").asInt());
         }
     }
 

@@ -74,6 +74,21 @@ class ReplyHubTest {
     }
 
     @Test
+    void backfilledHistoryGoesBeforeLiveEventsWithoutDuplicates() {
+        var hub = new ReplyHub(100);
+        hub.track("s");
+        hub.accept(token("s", "r", 3)); // arrived live while the topic was read back
+        hub.accept(token("s", "r", 4));
+        // topic order, including a redelivered turn that repeats seq 0 and 1
+        hub.backfill("s", List.of(token("s", "r", 0), token("s", "r", 1), token("s", "r", 0), token("s", "r", 1),
+                token("s", "r", 2), token("s", "r", 3)));
+        List<Reply> got = new ArrayList<>();
+        assertTrue(hub.attach("s", got::add, new ReplyHub.ResumePoint("r", 0)));
+        assertEquals(List.of("r/1", "r/2", "r/3", "r/4"), seen(got));
+        assertFalse(hub.accept(token("s", "r", 2)), "what was backfilled counts as delivered");
+    }
+
+    @Test
     void idleSessionsWithoutListenersAreSwept() {
         var hub = new ReplyHub(10);
         hub.track("idle");
