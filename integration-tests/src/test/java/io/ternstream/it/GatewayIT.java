@@ -155,7 +155,8 @@ class GatewayIT {
     void timeToFirstTokenOfTurnTenDoesNotGrow() throws IOException {
         int turns = 10;
         String filler = "the stream keeps a fixed size state for every session so turns cost the same. ";
-        stream(streaming(4, Map::of), List.of(UserMessage.from(filler.repeat(5)))); // warm the JIT up
+        conversation(3, filler, Map::of); // warm up the JIT on both paths before measuring
+        conversation(3, filler, () -> Map.of("X-Ternstream-Session", "warm-" + UUID.randomUUID()));
         double[] reused = conversation(turns, filler, Map::of);
         double[] baseline = conversation(turns, filler, () -> Map.of("X-Ternstream-Session", "fresh-" + UUID.randomUUID()));
 
@@ -169,10 +170,22 @@ class GatewayIT {
         Files.writeString(out, table.toString());
         System.out.println("gateway TTFT per turn (written to " + out.toAbsolutePath() + "):\n" + table);
 
-        assertTrue(reused[turns - 1] <= 2 * reused[0] + 30,
-                "turn 10 with the session reused should cost about what turn 1 does: " + table);
-        assertTrue(reused[turns - 1] < baseline[turns - 1],
+        // medians of three turns, because the machine is shared and a single turn can stall
+        double firstTurns = median(reused, 0);
+        double lastTurns = median(reused, turns - 3);
+        double lastBaseline = median(baseline, turns - 3);
+        System.out.printf(Locale.ROOT, "median TTFT: turns 1-3 reused %.1f ms, turns 8-10 reused %.1f ms, "
+                + "turns 8-10 full re-prefill %.1f ms%n", firstTurns, lastTurns, lastBaseline);
+        assertTrue(lastTurns <= 2 * firstTurns + 50,
+                "late turns with the session reused should cost about what the first ones do: " + table);
+        assertTrue(lastTurns < lastBaseline,
                 "re-prefilling the whole conversation must be slower than sending only the new turn: " + table);
+    }
+
+    private static double median(double[] values, int from) {
+        double[] three = java.util.Arrays.copyOfRange(values, from, from + 3);
+        java.util.Arrays.sort(three);
+        return three[1];
     }
 
     /** Client-side time to first token of each turn of one 10-turn conversation. */
