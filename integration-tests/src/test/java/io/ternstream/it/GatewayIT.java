@@ -41,10 +41,11 @@ class GatewayIT {
     private static final String MODEL = "ternstream-it";
     private static final Path TOKENIZER = Path.of("../service/src/test/resources/gateway/tokenizer.json");
     private static ServiceProcess service;
+    private static Broker.Topics topics;
 
     @BeforeAll
     static void start() throws IOException {
-        Broker.Topics topics = Broker.Topics.create("gateway-it", 4);
+        topics = Broker.Topics.create("gateway-it", 4);
         service = ServiceProcess.start("gateway-it", topics, modelWithTokenizer(),
                 "-Dternstream.gateway.security.api-keys=" + KEY,
                 "-Dternstream.gateway.model-name=" + MODEL,
@@ -61,6 +62,66 @@ class GatewayIT {
         if (service != null) {
             service.close();
         }
+    }
+
+    /**
+     * A second, gateway-only replica (no model) in front of the same engine: each replica's chats
+     * complete, and their reply events travel only on that replica's reply topic.
+     */
+    @Test
+    void repliesReachTheReplicaThatServesTheClient() throws Exception {
+        try (ServiceProcess second = ServiceProcess.start("gateway-it-2", topics, modelWithTokenizer(),
+                "-Dternstream.role=gateway",
+                "-Dternstream.gateway.security.api-keys=" + KEY,
+                "-Dternstream.gateway.model-name=" + MODEL,
+                "-Dternstream.gateway.replica-id=it2",
+                "-Dternstream.gateway.owners-topic=gateway-it.owners")) {
+            List<String> viaFirst = new ArrayList<>();
+            List<String> viaSecond = new ArrayList<>();
+            List<CompletableFuture<Turn>> turns = new ArrayList<>();
+            // not the common pool: with one worker on 2 cores, a blocked caller would starve the
+            // client's own callbacks
+            var callers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+            for (int i = 0; i < 4; i++) {
+                for (ServiceProcess gateway : List.of(service, second)) {
+                    String session = "replica-" + i + "-" + UUID.randomUUID();
+                    (gateway == service ? viaFirst : viaSecond).add(session);
+                    var model = OpenAiStreamingChatModel.builder().baseUrl(gateway.baseUrl() + "/v1").apiKey(KEY)
+                            .modelName(MODEL).maxTokens(6).customHeaders(Map.of("X-Ternstream-Session", session))
+                            .timeout(Duration.ofSeconds(60)).build();
+                    turns.add(CompletableFuture.supplyAsync(() -> stream(model, List.of(UserMessage.from("hi " + session))),
+                            callers));
+                }
+            }
+            turns.forEach(t -> assertEquals(6, t.join().response().tokenUsage().outputTokenCount()));
+            callers.close();
+            java.util.Set<String> first = keysIn(topics.replies() + ".gw-it");
+            java.util.Set<String> secondTopic = keysIn(topics.replies() + ".gw-it2");
+            assertTrue(first.containsAll(viaFirst) && secondTopic.containsAll(viaSecond), "each replica's topic has "
+                    + "its sessions' events");
+            assertTrue(viaFirst.stream().noneMatch(secondTopic::contains) && viaSecond.stream().noneMatch(first::contains),
+                    "and no other replica's");
+        }
+    }
+
+    /** Record keys (sessionIds) of a whole topic. */
+    private static java.util.Set<String> keysIn(String topic) {
+        java.util.Set<String> keys = new java.util.HashSet<>();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(Map.of(
+                "bootstrap.servers", Broker.bootstrapServers(),
+                "key.deserializer", org.apache.kafka.common.serialization.StringDeserializer.class.getName(),
+                "value.deserializer", org.apache.kafka.common.serialization.ByteArrayDeserializer.class.getName()))) {
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            var end = consumer.endOffsets(partitions);
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(100)).forEach(r -> keys.add(r.key()));
+                return partitions.stream().allMatch(p -> consumer.position(p) >= end.get(p));
+            });
+        }
+        return keys;
     }
 
     /** The golden tiny checkpoint with a byte-level tokenizer beside it, so chat text can be encoded. */

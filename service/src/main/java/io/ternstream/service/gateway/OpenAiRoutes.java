@@ -221,7 +221,11 @@ public class OpenAiRoutes {
     }
 
     private void cancel(String sessionId, String requestId) {
-        gateway.send(new CancelCommand(sessionId, Ids.random("cancel-"), requestId));
+        try {
+            gateway.send(new CancelCommand(sessionId, Ids.random("cancel-"), requestId));
+        } catch (RuntimeException e) { // shutting down: connections closed by the shutdown need no cancel
+            LOG.debugf("cancel of %s not sent: %s", requestId, e.getMessage());
+        }
     }
 
     private void failure(RoutingContext ctx) {
