@@ -69,6 +69,22 @@ class GatewayOpenAiTest {
     }
 
     @Test
+    void readinessIncludesTheGateway() throws Exception {
+        var response = http.send(HttpRequest.newBuilder(base.resolve("/q/health/ready")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, response.statusCode(), response.body());
+        JsonNode gateway = null;
+        for (JsonNode check : JSON.readTree(response.body()).get("checks")) {
+            if (check.get("name").asText().equals("gateway")) {
+                gateway = check;
+            }
+        }
+        assertNotNull(gateway, response.body());
+        assertEquals("UP", gateway.get("status").asText());
+        assertEquals("ternstream.replies.gw-test", gateway.at("/data/replyTopic").asText());
+    }
+
+    @Test
     void modelsListsTheServedModel() throws Exception {
         var response = http.send(HttpRequest.newBuilder(base.resolve("/v1/models")).header("Authorization", "Bearer "
                 + ALICE).build(), HttpResponse.BodyHandlers.ofString());
@@ -189,7 +205,7 @@ class GatewayOpenAiTest {
     void floodOfRequestsGets429() throws Exception {
         HttpRequest models = HttpRequest.newBuilder(base.resolve("/v1/models"))
                 .header("Authorization", "Bearer " + FLOOD).build();
-        List<CompletableFuture<HttpResponse<String>>> all = IntStream.range(0, 80)
+        List<CompletableFuture<HttpResponse<String>>> all = IntStream.range(0, 150)
                 .mapToObj(i -> http.sendAsync(models, HttpResponse.BodyHandlers.ofString())).toList();
         List<Integer> statuses = all.stream().map(f -> f.join().statusCode()).toList();
         assertTrue(statuses.contains(200), statuses.toString());
