@@ -50,8 +50,10 @@ class ServiceIT {
     @BeforeAll
     static void start() {
         topics = Broker.Topics.create("service-it", 4);
-        service = ServiceProcess.start("service-it", topics);
+        service = ServiceProcess.start("service-it", topics, "-Dternstream.scheduler.session-ttl=8s");
         kafka = new Clients(topics);
+        // idles from now on; sessionsExpireAfterTheirTtl waits for its tombstone
+        kafka.send(tokens("ttl-1", "r", List.of(1, 2), 2));
     }
 
     @AfterAll
@@ -247,6 +249,56 @@ class ServiceIT {
     private static String header(ConsumerRecord<String, byte[]> r, String name) {
         Header h = r.headers().lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void sessionsExpireAfterTheirTtl() {
+        await("tombstone of the idle session").atMost(Duration.ofSeconds(60)).until(() -> kafka.stateRecords.stream()
+                .anyMatch(r -> r.key().equals("ttl-1") && r.value() == null));
+        assertTrue(kafka.stateRecords.stream().anyMatch(r -> r.key().equals("ttl-1") && r.value() != null),
+                "its snapshot was written first");
+        kafka.send(new ResetCommand("ttl-1", "after-expiry"));
+        awaitCompleted("ttl-1", "after-expiry");
+        assertEquals(ErrorCode.UNKNOWN_SESSION, ((ErrorEvent) kafka.request("ttl-1", "after-expiry").getFirst()).code());
+    }
+
+    @Test
+    void traceContextTravelsFromThePromptToItsReplies() {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        kafka.sendRaw("traced", Clients.CODEC.encode(tokens("traced", "r", List.of(1, 2), 3)),
+                java.util.Map.of("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"));
+        awaitCompleted("traced", "r");
+        for (Clients.Received r : kafka.events("traced")) {
+            assertNotNull(r.traceparent(), "reply without trace context: " + r.event());
+            assertEquals(traceId, r.traceparent().split("-")[1], "the replies belong to the prompt's trace");
+        }
+    }
+
+    @Test
+    void theTerminalClientStreamsOneTurn() throws Exception {
+        var json = ServiceProcess.client("--bootstrap-servers", Broker.bootstrapServers(), "--session", "cli-1",
+                "--tokens", "1,2,3", "--max-tokens", "5", "--temperature", "0", "--json",
+                "--prompts-topic", topics.prompts(), "--replies-topic", topics.replies());
+        assertEquals(0, json.status(), json.err());
+        List<String> lines = json.out().lines().toList();
+        ReplyEvent last = Clients.CODEC.decodeReply(lines.getLast().getBytes(StandardCharsets.UTF_8));
+        assertTrue(last instanceof TurnCompleteEvent, "the last line is the turn-complete event: " + lines);
+        assertEquals(lines.size() - 1, ((TurnCompleteEvent) last).usage().completionTokens());
+
+        var plain = ServiceProcess.client("--bootstrap-servers", Broker.bootstrapServers(), "--session", "cli-2",
+                "--tokens", "1,2,3", "--max-tokens", "5", "--temperature", "0",
+                "--prompts-topic", topics.prompts(), "--replies-topic", topics.replies());
+        assertEquals(0, plain.status(), plain.err());
+        List<Integer> ids = kafka.generated("cli-2", kafka.events("cli-2").getFirst().event().requestId());
+        assertEquals(ids.stream().map(String::valueOf).collect(Collectors.joining(" ")), plain.out().trim(),
+                "without a tokenizer the client prints the token ids");
+        assertTrue(plain.err().contains("completion tokens"), plain.err());
+
+        var refused = ServiceProcess.client("--bootstrap-servers", Broker.bootstrapServers(), "--session", "cli-3",
+                "--prompt", "this model has no tokenizer", "--prompts-topic", topics.prompts(),
+                "--replies-topic", topics.replies());
+        assertEquals(1, refused.status());
+        assertTrue(refused.err().contains("no_tokenizer"), refused.err());
     }
 
     @Test
