@@ -61,17 +61,24 @@ final class ServiceProcess implements AutoCloseable {
             Path log = LOGS.resolve(name + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             ServiceProcess service = new ServiceProcess(p, port, log);
-            service.awaitReady();
+            // a gateway-only instance owns no prompt partitions: ready is all it can report
+            service.awaitReady(!List.of(extraProperties).contains("-Dternstream.role=gateway"));
             return service;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
     }
 
-    private void awaitReady() {
+    private void awaitReady(boolean ownsPartitions) {
         await("service " + log.getFileName() + " ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
                 .failFast(() -> !process.isAlive())
-                .until(() -> get("/q/health/ready") == 200 && metric("ternstream_partitions_assigned") > 0);
+                .until(() -> get("/q/health/ready") == 200
+                        && (!ownsPartitions || metric("ternstream_partitions_assigned") > 0));
+    }
+
+    /** http://127.0.0.1:PORT, where the gateway's HTTP API and WebSocket listen. */
+    String baseUrl() {
+        return "http://127.0.0.1:" + httpPort;
     }
 
     int get(String path) {
