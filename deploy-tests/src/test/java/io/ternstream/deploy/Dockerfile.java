@@ -43,7 +43,8 @@ record Dockerfile(List<Stage> stages) {
         String[] lines = text.split("\n", -1);
         for (int n = 0; n < lines.length; n++) {
             String line = lines[n].stripTrailing();
-            if (line.strip().startsWith("#") || (pending == null && line.isBlank())) {
+            // comment lines and blank lines are dropped, also inside a continuation (as the builder does)
+            if (line.strip().startsWith("#") || line.isBlank()) {
                 continue;
             }
             if (pending == null) {

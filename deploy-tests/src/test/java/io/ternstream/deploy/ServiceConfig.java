@@ -83,11 +83,15 @@ final class ServiceConfig {
 
     /** The prod-profile value of a property, expressions expanded; Quarkus' default if unset; null if neither. */
     String value(String property) {
+        return value(property, 0);
+    }
+
+    private String value(String property, int depth) {
         String raw = properties.getProperty("%prod." + property, properties.getProperty(property));
         if (raw == null) {
             raw = QUARKUS_DEFAULTS.get(property);
         }
-        return raw == null ? null : expand(raw, 0);
+        return raw == null ? null : expand(raw, depth);
     }
 
     String require(String property) {
@@ -105,11 +109,11 @@ final class ServiceConfig {
         Matcher m = EXPRESSION.matcher(raw);
         StringBuilder out = new StringBuilder();
         while (m.find()) {
-            String v = value(m.group(1));
+            String v = value(m.group(1), depth + 1);
             if (v == null) {
-                v = m.group(2) == null ? "" : m.group(2);
+                v = m.group(2) == null ? "" : expand(m.group(2), depth + 1);
             }
-            m.appendReplacement(out, Matcher.quoteReplacement(expand(v, depth + 1)));
+            m.appendReplacement(out, Matcher.quoteReplacement(v));
         }
         m.appendTail(out);
         return out.toString();
