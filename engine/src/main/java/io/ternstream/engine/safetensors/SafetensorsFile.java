@@ -1,0 +1,137 @@
+package io.ternstream.engine.safetensors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One safetensors file mapped read-only into memory. The header is validated completely on open
+ * (JSON syntax, dtypes, shapes against byte ranges, ranges inside the file, no overlaps), so a
+ * truncated or corrupt file fails here with its name, never later with garbage numbers.
+ */
+public final class SafetensorsFile implements AutoCloseable {
+
+    /** Headers larger than this are refused: a corrupt length field must not trigger a huge read. */
+    private static final long MAX_HEADER_BYTES = 100L << 20;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Path path;
+    private final Arena arena;
+    private final Map<String, Tensor> tensors;
+    private final Map<String, String> metadata;
+
+    private SafetensorsFile(Path path, Arena arena, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        this.path = path;
+        this.arena = arena;
+        this.tensors = tensors;
+        this.metadata = metadata;
+    }
+
+    public static SafetensorsFile open(Path path) throws IOException {
+        Arena arena = Arena.ofShared();
+        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) throw new SafetensorsException(path + ": truncated safetensors file (" + size + " bytes, no header length)");
+            MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            long headerLength = whole.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
+                throw new SafetensorsException(path + ": corrupt or truncated safetensors header (header length "
+                        + headerLength + ", file size " + size + ")");
+            }
+            byte[] headerBytes = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
+            MemorySegment body = whole.asSlice(8 + headerLength);
+            var parsed = parseHeader(path, new String(headerBytes, StandardCharsets.UTF_8), body);
+            return new SafetensorsFile(path, arena, parsed.tensors, parsed.metadata);
+        } catch (IOException | RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    private record Header(Map<String, Tensor> tensors, Map<String, String> metadata) {}
+
+    private static Header parseHeader(Path path, String json, MemorySegment body) {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new SafetensorsException(path + ": safetensors header is not valid JSON: " + e.getOriginalMessage(), e);
+        }
+        if (root == null || !root.isObject()) throw new SafetensorsException(path + ": safetensors header is not a JSON object");
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        Map<String, String> metadata = new LinkedHashMap<>();
+        List<long[]> ranges = new ArrayList<>();
+        for (var it = root.properties().iterator(); it.hasNext(); ) {
+            var entry = it.next();
+            String name = entry.getKey();
+            JsonNode node = entry.getValue();
+            if (name.equals("__metadata__")) {
+                node.properties().forEach(m -> metadata.put(m.getKey(), m.getValue().asText()));
+                continue;
+            }
+            String where = path + ": tensor '" + name + "'";
+            if (!node.isObject() || !node.path("dtype").isTextual() || !node.path("shape").isArray()
+                    || !node.path("data_offsets").isArray() || node.path("data_offsets").size() != 2) {
+                throw new SafetensorsException(where + ": header entry needs dtype, shape and data_offsets [begin, end]");
+            }
+            DType dtype = DType.parse(node.get("dtype").asText(), where);
+            long[] shape = new long[node.get("shape").size()];
+            long count = 1;
+            for (int i = 0; i < shape.length; i++) {
+                JsonNode d = node.get("shape").get(i);
+                if (!d.canConvertToLong() || d.asLong() < 0) throw new SafetensorsException(where + ": invalid shape " + node.get("shape"));
+                shape[i] = d.asLong();
+                count = Math.multiplyExact(count, shape[i]);
+            }
+            long begin = node.get("data_offsets").get(0).asLong(-1);
+            long end = node.get("data_offsets").get(1).asLong(-1);
+            if (begin < 0 || end < begin) throw new SafetensorsException(where + ": invalid data_offsets [" + begin + ", " + end + "]");
+            if (end > body.byteSize()) {
+                throw new SafetensorsException(where + ": data ends at byte " + end + " but the file holds only "
+                        + body.byteSize() + " data bytes (truncated file?)");
+            }
+            if (end - begin != count * dtype.bytes()) {
+                throw new SafetensorsException(where + ": " + (end - begin) + " bytes do not match dtype " + dtype
+                        + " and shape " + node.get("shape"));
+            }
+            ranges.add(new long[] {begin, end});
+            tensors.put(name, new Tensor(name, dtype, shape, body.asSlice(begin, end - begin), path));
+        }
+        ranges.sort((a, b) -> Long.compare(a[0], b[0]));
+        for (int i = 1; i < ranges.size(); i++) {
+            if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw new SafetensorsException(path + ": tensor byte ranges overlap (corrupt header)");
+        }
+        return new Header(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+
+    public Path path() {
+        return path;
+    }
+
+    public Map<String, Tensor> tensors() {
+        return tensors;
+    }
+
+    public Map<String, String> metadata() {
+        return metadata;
+    }
+
+    @Override
+    public void close() {
+        arena.close();
+    }
+}

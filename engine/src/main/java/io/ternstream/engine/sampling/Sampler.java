@@ -1,0 +1,123 @@
+package io.ternstream.engine.sampling;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * Chooses next tokens from logits: repetition penalty, then greedy or temperature sampling filtered
+ * by top-k, top-p and min-p. A sampler owns its seeded RNG (same seed, same tokens) and its scratch
+ * buffers; it never sorts the whole vocabulary — candidates above a probability threshold are sorted,
+ * and the threshold is lowered only while they hold too little mass for top-p.
+ */
+public final class Sampler {
+
+    private final SamplingParams params;
+    private final SplittableRandom random;
+    private float[] probs = new float[0];
+    private long[] keys = new long[0];
+    private int[] seenStamp = new int[0];
+    private int stamp;
+
+    public Sampler(SamplingParams params) {
+        this.params = params;
+        this.random = new SplittableRandom(params.seed());
+    }
+
+    public SamplingParams params() {
+        return params;
+    }
+
+    /**
+     * Picks a token. {@code history[0, historyLen)} are the tokens the repetition penalty applies to.
+     * {@code logits} is modified (penalty, temperature).
+     */
+    public int sample(float[] logits, int[] history, int historyLen) {
+        int v = logits.length;
+        if (params.repetitionPenalty() != 1f && history != null) applyPenalty(logits, history, historyLen);
+        if (params.isGreedy()) return argmax(logits);
+
+        if (probs.length < v) {
+            probs = new float[v];
+            keys = new long[v];
+        }
+        float max = Float.NEGATIVE_INFINITY;
+        for (float l : logits) max = Math.max(max, l);
+        double sum = 0;
+        float invT = 1f / params.temperature();
+        for (int i = 0; i < v; i++) {
+            float p = (float) Math.exp((logits[i] - max) * invT);
+            probs[i] = p;
+            sum += p;
+        }
+        // probs are relative to the top token (which has 1), so min-p is a plain threshold on them
+        float floor = params.minP();
+        int limitK = params.topK() > 0 ? params.topK() : v;
+        double needMass = params.topP() * sum;
+        // Candidates above a threshold are a prefix of the tokens sorted by probability; they suffice
+        // once they hold the top-p mass, or top-k tokens, or the threshold has reached the min-p floor.
+        float threshold = Math.max(floor, 1e-3f);
+        int n;
+        while (true) {
+            n = 0;
+            double mass = 0;
+            for (int i = 0; i < v; i++) {
+                if (probs[i] >= threshold && probs[i] > 0) {
+                    keys[n++] = sortKey(probs[i], i);
+                    mass += probs[i];
+                }
+            }
+            if (threshold <= floor || n >= limitK || mass >= needMass) break;
+            threshold = threshold < 1e-30f ? floor : Math.max(floor, threshold / 1000f);
+        }
+        Arrays.sort(keys, 0, n); // ascending key = descending probability, ties by lower id
+        int keep = Math.min(n, limitK);
+        double cumulative = 0;
+        int cut = keep;
+        for (int j = 0; j < keep; j++) {
+            cumulative += probs[idOf(keys[j])];
+            if (cumulative >= needMass) {
+                cut = j + 1;
+                break;
+            }
+        }
+        double total = 0;
+        for (int j = 0; j < cut; j++) total += probs[idOf(keys[j])];
+        double r = random.nextDouble() * total;
+        for (int j = 0; j < cut; j++) {
+            r -= probs[idOf(keys[j])];
+            if (r < 0) return idOf(keys[j]);
+        }
+        return idOf(keys[cut - 1]);
+    }
+
+    public static int argmax(float[] logits) {
+        int best = 0;
+        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
+        return best;
+    }
+
+    /** CTRL-style penalty: divide positive logits and multiply negative ones, once per distinct token. */
+    private void applyPenalty(float[] logits, int[] history, int len) {
+        if (seenStamp.length < logits.length) seenStamp = new int[logits.length];
+        if (++stamp == 0) {
+            java.util.Arrays.fill(seenStamp, 0);
+            stamp = 1;
+        }
+        float p = params.repetitionPenalty();
+        for (int k = Math.max(0, len - 1024); k < len; k++) { // bounded window: constant cost per token
+            int t = history[k];
+            if (t < 0 || t >= logits.length || seenStamp[t] == stamp) continue;
+            seenStamp[t] = stamp;
+            logits[t] = logits[t] > 0 ? logits[t] / p : logits[t] * p;
+        }
+    }
+
+    private static long sortKey(float prob, int id) {
+        // probabilities are positive, so their bit patterns order like the values; invert for descending
+        return ((long) (Integer.MAX_VALUE - Float.floatToIntBits(prob)) << 32) | id;
+    }
+
+    private static int idOf(long key) {
+        return (int) key;
+    }
+}
