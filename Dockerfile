@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 # Ternstream service image. One image, two roles: TERNSTREAM_ROLE=engine | gateway | all.
 #   docker build -t ternstream:0.1.0 .
-# The bundled model is inside (/opt/ternstream/models/ternstream-tiny); mount other models under /models
-# and point TERNSTREAM_MODEL_PATH at one of them.
+# The bundled model is inside (/opt/ternstream/models/ternstream-tiny, found through TERNSTREAM_HOME);
+# mount other models under /models and point TERNSTREAM_MODEL_DIR at one of them.
 
 ARG JDK_MAJOR=25
 
@@ -33,7 +33,7 @@ COPY --chown=10001:10001 models/ternstream-tiny/ models/ternstream-tiny/
 
 # DJL extracts the tokenizer's native library into DJL_CACHE_DIR: /tmp is writable even when the
 # root filesystem is read-only (Kubernetes mounts an emptyDir there).
-ENV TERNSTREAM_MODEL_PATH=/opt/ternstream/models/ternstream-tiny \
+ENV TERNSTREAM_HOME=/opt/ternstream \
     DJL_CACHE_DIR=/tmp/djl \
     OPT_OUT_TRACKING=true \
     LANG=C.UTF-8

@@ -203,38 +203,66 @@ class BrokenInputTest {
 
     @Test
     void brokenPropertiesAreRejected() {
-        var e = assertThrows(IllegalArgumentException.class, () -> ServiceConfig.parse("a=\\u00zz\n"));
+        var e = assertThrows(IllegalArgumentException.class, () -> ServiceSettings.parse("a=\\u00zz\n"));
         assertTrue(message(e).contains("application.properties does not parse"), message(e));
     }
 
     @Test
     void propertiesResolveProfilesExpressionsAndEnvironmentNames() {
-        ServiceConfig c = ServiceConfig.parse("""
+        ServiceSettings c = ServiceSettings.parse("""
                 ternstream.topics.prompts=${ternstream.prefix:x}.prompts
                 ternstream.prefix=acme
                 %dev.ternstream.prefix=dev
                 %prod.quarkus.http.port=9090
-                mp.messaging.incoming.prompts.connector=smallrye-kafka
+                ternstream.scheduler.drain-timeout=2m
                 """);
         assertEquals("acme.prompts", c.topic("prompts"));
         assertEquals(9090, c.httpPort());
+        assertEquals(120, c.seconds("ternstream.scheduler.drain-timeout"));
         assertEquals("/q/health/ready", c.healthPath("ready"));
         assertEquals("/q/metrics", c.metricsPath());
-        assertEquals("TERNSTREAM_TOPICS_DEAD_LETTERS", ServiceConfig.envName("ternstream.topics.dead-letters"));
+        assertEquals("TERNSTREAM_TOPICS_DEAD_LETTERS", ServiceSettings.envName("ternstream.topics.dead-letters"));
         assertEquals("ternstream.prefix", c.propertyOfEnv("TERNSTREAM_PREFIX"));
         assertEquals("quarkus.http.port", c.propertyOfEnv("QUARKUS_HTTP_PORT"));
-        assertEquals("mp.messaging.incoming.prompts.session.timeout.ms",
-                c.propertyOfEnv("MP_MESSAGING_INCOMING_PROMPTS_SESSION_TIMEOUT_MS"));
-        assertNull(c.propertyOfEnv("MP_MESSAGING_INCOMING_PROMPTS_SESSION_TIMEOUT"), "not a consumer config");
         assertNull(c.propertyOfEnv("TERNSTREAM_NO_SUCH_THING"));
+        assertThrows(AssertionError.class, () -> c.require("ternstream.nothing"));
+        assertThrows(AssertionError.class, () -> c.allowedValues("ternstream.prefix"));
         assertThrows(IllegalArgumentException.class, () -> c.healthPath("dead"));
         assertThrows(IllegalArgumentException.class, () -> c.topic("nope"));
-        assertThrows(IllegalArgumentException.class, () -> ServiceConfig.parse("a=${a}\n").value("a"));
+        assertThrows(IllegalArgumentException.class, () -> ServiceSettings.parse("a=${a}\n").value("a"));
+    }
+
+    enum Color { red, green }
+
+    @io.smallrye.config.ConfigMapping(prefix = "demo")
+    interface DemoMapping {
+        @io.smallrye.config.WithDefault("red")
+        Color color();
+
+        Inner innerGroup();
+
+        interface Inner {
+            @io.smallrye.config.WithName("bootstrap-servers")
+            java.util.Optional<String> servers();
+
+            @io.smallrye.config.WithDefault("10s")
+            java.time.Duration sessionTimeout();
+        }
+    }
+
+    @Test
+    void configMappingsAreReadAsSmallRyeMapsThem() {
+        var mapped = new java.util.TreeMap<String, String>();
+        var enums = new java.util.TreeMap<String, List<String>>();
+        ServiceSettings.readMapping(DemoMapping.class, "demo", mapped, enums);
+        assertEquals(java.util.Map.of("demo.color", "red", "demo.inner-group.bootstrap-servers", "",
+                "demo.inner-group.session-timeout", "10s"), mapped);
+        assertEquals(List.of("red", "green"), enums.get("demo.color"));
     }
 
     @Test
     void managementInterfaceMovesHealthAndMetrics() {
-        ServiceConfig c = ServiceConfig.parse("quarkus.management.enabled=true\n");
+        ServiceSettings c = ServiceSettings.parse("quarkus.management.enabled=true\n");
         assertEquals(9000, c.managementPort());
         assertEquals("/q/health/started", c.healthPath("started"));
     }

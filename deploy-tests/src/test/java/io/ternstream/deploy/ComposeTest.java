@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
  */
 class ComposeTest {
 
-    private static final ServiceConfig CONFIG = ServiceConfig.load();
+    private static final ServiceSettings CONFIG = ServiceSettings.load();
     private final Compose compose = Compose.load();
 
     @Test
@@ -48,16 +48,20 @@ class ComposeTest {
                 .collect(Collectors.toMap(Compose.TopicSpec::name, t -> t));
         Map<String, String> engineEnv = compose.environment("engine");
         Map<String, Compose.TopicSpec> byLogical = new HashMap<>();
-        for (var t : ServiceConfig.TOPIC_PROPERTIES.entrySet()) {
-            String name = engineEnv.getOrDefault(ServiceConfig.envName(t.getValue()), CONFIG.topic(t.getKey()));
+        for (var t : ServiceSettings.TOPIC_PROPERTIES.entrySet()) {
+            String name = engineEnv.getOrDefault(ServiceSettings.envName(t.getValue()), CONFIG.topic(t.getKey()));
             assertEquals(CONFIG.topic(t.getKey()), name, "compose renames topic " + t.getKey());
             assertNotNull(topics.get(name), "kafka-init does not create " + name);
             byLogical.put(t.getKey(), topics.get(name));
         }
-        assertEquals(ServiceConfig.TOPIC_PROPERTIES.size(), topics.size(), "kafka-init creates exactly the service's topics");
+        assertEquals(ServiceSettings.TOPIC_PROPERTIES.size(), topics.size(), "kafka-init creates exactly the service's topics");
         assertEquals("compact", byLogical.get("state").config().get("cleanup.policy"));
         assertEquals(byLogical.get("prompts").partitions(), byLogical.get("state").partitions(),
                 "state and prompts must have the same partition count");
+        for (Compose.TopicSpec t : List.of(byLogical.get("prompts"), byLogical.get("state"))) {
+            assertTrue(Long.parseLong(t.config().getOrDefault("max.message.bytes", "1048588"))
+                    >= KubernetesManifestsTest.SERVICE_MAX_RECORD_BYTES, t.name() + " must accept a whole session state");
+        }
         for (Compose.TopicSpec t : topics.values()) {
             assertEquals(1, t.replicationFactor(), "one broker");
             for (String key : t.config().keySet()) {
@@ -78,11 +82,13 @@ class ComposeTest {
             assertEquals("service_completed_successfully",
                     s.path("depends_on").path("kafka-init").path("condition").asText(), service + " starts after the topics exist");
             Map<String, String> env = compose.environment(service);
-            assertEquals(service, env.get(ServiceConfig.envName(ServiceConfig.ROLE)), service + " role");
-            assertEquals(advertised, env.get(ServiceConfig.envName(ServiceConfig.BOOTSTRAP_SERVERS)), service + " bootstrap");
+            assertEquals(service, env.get(ServiceSettings.envName(ServiceSettings.ROLE)), service + " role");
+            assertEquals(advertised, env.get(ServiceSettings.envName(ServiceSettings.BOOTSTRAP_SERVERS)), service + " bootstrap");
             for (String name : env.keySet()) {
-                assertNotNull(CONFIG.propertyOfEnv(name), service + ": " + name + " sets no property of " + ServiceConfig.PROPERTIES);
+                assertNotNull(CONFIG.propertyOfEnv(name), service + ": " + name + " sets no property of the service");
             }
+            assertEquals("false", env.get(ServiceSettings.envName(ServiceSettings.TOPICS_CREATE)),
+                    service + ": kafka-init creates the topics; the service must not create them differently");
             String health = s.path("healthcheck").path("test").toString();
             assertTrue(health.contains(CONFIG.healthPath("ready")) && health.contains("/" + CONFIG.managementPort()),
                     service + " healthcheck asks the readiness endpoint: " + health);
@@ -116,7 +122,9 @@ class ComposeTest {
     @Test
     void engineGetsTimeToDrainOnStop() {
         long grace = seconds(compose.service("engine").path("stop_grace_period").asText());
-        assertTrue(grace > KubernetesManifestsTest.drainSeconds() + 5, "stop_grace_period " + grace + " s");
+        long drain = KubernetesManifestsTest.drainSeconds(
+                compose.environment("engine").get(ServiceSettings.envName(ServiceSettings.DRAIN_TIMEOUT)));
+        assertTrue(grace >= drain + 10, "stop_grace_period " + grace + " s, drain " + drain + " s");
     }
 
     /** A compose duration ("120s", "2m", "1m30s") in seconds. */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class DockerfileTest {
 
-    private static final ServiceConfig CONFIG = ServiceConfig.load();
+    private static final ServiceSettings CONFIG = ServiceSettings.load();
     private final Dockerfile dockerfile = load();
 
     static Dockerfile load() {
@@ -83,14 +83,20 @@ class DockerfileTest {
     void bundlesTheModelAndPointsTheServiceAtIt() {
         String workdir = dockerfile.runtime().last("WORKDIR").arguments();
         String dest = dockerfile.runtime().all("COPY").stream().map(i -> i.arguments().split("\\s+"))
-                .filter(a -> a[a.length - 2].replaceFirst("/$", "").equals("models/ternstream-tiny"))
+                .filter(a -> a[a.length - 2].replaceFirst("/$", "").equals(defaultModel()))
                 .map(a -> a[a.length - 1]).findFirst()
                 .orElseThrow(() -> new AssertionError("the bundled model models/ternstream-tiny is not copied in"));
-        String modelDir = Path.of(workdir).resolve(dest).normalize().toString();
+        Path modelDir = Path.of(workdir).resolve(dest).normalize();
         String env = dockerfile.runtime().all("ENV").stream().map(Dockerfile.Instruction::arguments).reduce("", (a, b) -> a + " " + b);
-        String modelEnv = ServiceConfig.envName(ServiceConfig.MODEL);
-        assertTrue(env.contains(modelEnv + "=" + modelDir), "ENV " + modelEnv + "=" + modelDir + " in: " + env);
-        assertNotNull(CONFIG.propertyOfEnv(modelEnv), modelEnv + " sets no property of " + ServiceConfig.PROPERTIES);
+        // the service loads <ternstream.home>/<ServiceLifecycle.DEFAULT_MODEL> when no model folder is configured
+        String homeEnv = ServiceSettings.envName(ServiceSettings.HOME);
+        Path home = modelDir;
+        for (int i = 0; i < Path.of(defaultModel()).getNameCount(); i++) {
+            home = home.getParent();
+        }
+        assertEquals(modelDir, home.resolve(defaultModel()));
+        assertTrue(env.contains(homeEnv + "=" + home), "ENV " + homeEnv + "=" + home + " in: " + env);
+        assertNotNull(CONFIG.propertyOfEnv(homeEnv), homeEnv + " sets no property of the service");
         assertTrue(env.contains("DJL_CACHE_DIR=/tmp/"), "the tokenizer's native library goes to the writable /tmp");
     }
 
@@ -103,6 +109,15 @@ class DockerfileTest {
         for (String kept : List.of("models", "service", "engine", "schemas", "pom.xml", "mvnw", ".mvn")) {
             assertFalse(ignored.stream().anyMatch(i -> i.equals(kept) || i.equals(kept + "/") || i.equals("*")),
                     kept + " is needed by the build");
+        }
+    }
+
+    /** The bundled model's folder relative to ternstream.home, as the service defines it. */
+    static String defaultModel() {
+        try {
+            return (String) Class.forName("io.ternstream.service.ServiceLifecycle").getField("DEFAULT_MODEL").get(null);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError("the service no longer defines ServiceLifecycle.DEFAULT_MODEL", e);
         }
     }
 

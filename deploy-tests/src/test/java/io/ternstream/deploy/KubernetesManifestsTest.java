@@ -33,7 +33,6 @@ import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -62,8 +61,11 @@ class KubernetesManifestsTest {
     /** Environment variables that are not Quarkus configuration: read by the JVM, DJL or used for $(...) expansion. */
     static final Set<String> NON_CONFIG_ENV = Set.of("POD_NAME", "JDK_JAVA_OPTIONS", "DJL_CACHE_DIR", "OPT_OUT_TRACKING");
 
+    /** Producer max.request.size of the service (KafkaConnection.producerProperties): topics must accept it. */
+    static final int SERVICE_MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
     private static final Map<String, Rendered> RENDERED = new ConcurrentHashMap<>();
-    private static final ServiceConfig CONFIG = ServiceConfig.load();
+    private static final ServiceSettings CONFIG = ServiceSettings.load();
 
     static Stream<String> kustomizations() {
         return Stream.concat(Stream.of("k8s/base"), OVERLAYS.stream());
@@ -145,10 +147,10 @@ class KubernetesManifestsTest {
             assertEquals(Kustomize.imageName(composeImage), Kustomize.imageName(c.getImage()), workload.getKey() + " image");
             assertEquals(Kustomize.imageTag(composeImage), Kustomize.imageTag(c.getImage()),
                     workload.getKey() + ": the tag docker-compose.yml builds");
-            assertNotNull(CONFIG.value(ServiceConfig.ROLE), ServiceConfig.PROPERTIES + " declares no " + ServiceConfig.ROLE);
-            String role = env(c, ServiceConfig.envName(ServiceConfig.ROLE));
+            assertNotNull(CONFIG.value(ServiceSettings.ROLE), ServiceSettings.PROPERTIES + " declares no " + ServiceSettings.ROLE);
+            String role = env(c, ServiceSettings.envName(ServiceSettings.ROLE));
             assertEquals(roles.get(workload.getKey()), role, workload.getKey() + " role");
-            assertTrue(ServiceConfig.ROLES.contains(role));
+            assertTrue(CONFIG.allowedValues(ServiceSettings.ROLE).contains(role), role);
         }
     }
 
@@ -158,13 +160,13 @@ class KubernetesManifestsTest {
         Rendered r = render(dir);
         List<String> unknown = new ArrayList<>();
         for (String key : r.config().keySet()) {
-            if (CONFIG.propertyOfEnv(key) == null && !NON_CONFIG_ENV.contains(key)) {
+            if (!isKnownEnv(key)) {
                 unknown.add("ConfigMap " + key);
             }
         }
         for (var w : workloads(r).entrySet()) {
             for (EnvVar e : w.getValue().getSpec().getContainers().getFirst().getEnv()) {
-                if (CONFIG.propertyOfEnv(e.getName()) == null && !NON_CONFIG_ENV.contains(e.getName())) {
+                if (!isKnownEnv(e.getName())) {
                     unknown.add(w.getKey() + " " + e.getName());
                 }
             }
@@ -174,7 +176,12 @@ class KubernetesManifestsTest {
                     .anyMatch(cm -> cm.getMetadata().getName().equals(f.getConfigMapRef().getName()))),
                     w.getKey() + " takes its settings from the ConfigMap");
         }
-        assertEquals(List.of(), unknown, "environment variables that set no property of " + ServiceConfig.PROPERTIES);
+        assertEquals(List.of(), unknown, "environment variables that set no property of " + ServiceSettings.PROPERTIES);
+    }
+
+    static boolean isKnownEnv(String name) {
+        return CONFIG.propertyOfEnv(name) != null || NON_CONFIG_ENV.contains(name)
+                || ServiceSettings.REQUESTED_FROM_SERVICE.stream().map(ServiceSettings::envName).anyMatch(name::equals);
     }
 
     @ParameterizedTest
@@ -237,15 +244,21 @@ class KubernetesManifestsTest {
         Rendered r = render(dir);
         Map<String, String> cm = r.config();
         Map<String, GenericKubernetesResource> byLogical = new HashMap<>();
-        for (var t : ServiceConfig.TOPIC_PROPERTIES.entrySet()) {
-            String name = cm.getOrDefault(ServiceConfig.envName(t.getValue()), CONFIG.topic(t.getKey()));
+        for (var t : ServiceSettings.TOPIC_PROPERTIES.entrySet()) {
+            String name = cm.getOrDefault(ServiceSettings.envName(t.getValue()), CONFIG.topic(t.getKey()));
             assertEquals(CONFIG.topic(t.getKey()), name, "ConfigMap renames topic " + t.getKey()
                     + "; keep the service default so docker-compose, clients and k8s agree");
             byLogical.put(t.getKey(), r.custom("KafkaTopic", k -> name.equals(topicName(k)), "for topic " + name));
         }
-        assertEquals(ServiceConfig.TOPIC_PROPERTIES.size(), r.custom("KafkaTopic").size(), "one KafkaTopic per service topic");
+        assertEquals(ServiceSettings.TOPIC_PROPERTIES.size(), r.custom("KafkaTopic").size(), "one KafkaTopic per service topic");
         GenericKubernetesResource prompts = byLogical.get("prompts");
         GenericKubernetesResource state = byLogical.get("state");
+        assertEquals("false", cm.get(ServiceSettings.envName(ServiceSettings.TOPICS_CREATE)),
+                "Strimzi owns the topics: the service must not create them with its default partition count");
+        for (GenericKubernetesResource t : List.of(prompts, state)) {
+            assertTrue(Long.parseLong(config(t).getOrDefault("max.message.bytes", "1048588")) >= SERVICE_MAX_RECORD_BYTES,
+                    topicName(t) + " must accept a whole session state (fork imports, snapshots)");
+        }
         assertEquals("compact", config(state).get("cleanup.policy"), "the state topic must be compacted");
         assertEquals(partitions(prompts), partitions(state),
                 "state and prompts must have the same partition count (restore reads partition N of state for partition N of prompts)");
@@ -268,7 +281,7 @@ class KubernetesManifestsTest {
             assertTrue(cluster == null || cluster.equals(c), "all topics in one cluster");
             cluster = c;
         }
-        assertEquals(cluster + "-kafka-bootstrap", cm.get("KAFKA_BOOTSTRAP_SERVERS").split(":")[0],
+        assertEquals(cluster + "-kafka-bootstrap", bootstrap(r).split(":")[0],
                 "bootstrap servers are the Strimzi cluster's bootstrap Service");
     }
 
@@ -310,14 +323,13 @@ class KubernetesManifestsTest {
         for (Object v : md.values()) {
             assertTrue(v instanceof String, "KEDA trigger metadata values are strings: " + v);
         }
-        assertEquals(r.config().get("KAFKA_BOOTSTRAP_SERVERS"), md.get("bootstrapServers"));
+        assertEquals(bootstrap(r), md.get("bootstrapServers"));
         assertEquals(CONFIG.topic("prompts"), md.get("topic"));
-        assertEquals(CONFIG.require(ServiceConfig.GROUP_ID), md.get("consumerGroup"), "the engines' consumer group");
+        assertEquals(CONFIG.require(ServiceSettings.GROUP_ID), md.get("consumerGroup"), "the engines' consumer group");
         assertEquals("false", md.get("allowIdleConsumers"), "no replicas beyond the partition count");
         assertTrue(Integer.parseInt((String) md.get("lagThreshold")) > 0);
-        assertEquals(CONFIG.value(ServiceConfig.PROMPTS_CHANNEL_PREFIX + "auto.offset.reset") == null
-                ? "earliest" : CONFIG.value(ServiceConfig.PROMPTS_CHANNEL_PREFIX + "auto.offset.reset"), md.get("offsetResetPolicy"),
-                "KEDA counts lag from where the service starts reading");
+        // the service's prompt consumer starts at the earliest offset (KafkaConnection.promptConsumerProperties)
+        assertEquals("earliest", md.get("offsetResetPolicy"), "KEDA counts lag from where the service starts reading");
     }
 
     @ParameterizedTest
@@ -328,11 +340,12 @@ class KubernetesManifestsTest {
         int podName = indexOf(env, "POD_NAME");
         assertTrue(podName >= 0, "POD_NAME env");
         assertEquals("metadata.name", env.get(podName).getValueFrom().getFieldRef().getFieldPath());
-        String instanceEnv = ServiceConfig.envName(ServiceConfig.GROUP_INSTANCE_ID);
+        String instanceEnv = ServiceSettings.envName(ServiceSettings.GROUP_INSTANCE_ID);
         int instance = indexOf(env, instanceEnv);
         assertTrue(instance > podName, instanceEnv + " must follow POD_NAME so $(POD_NAME) expands");
         assertEquals("$(POD_NAME)", env.get(instance).getValue());
-        assertEquals(ServiceConfig.GROUP_INSTANCE_ID, CONFIG.propertyOfEnv(instanceEnv), "the variable must reach the consumer");
+        assertTrue(CONFIG.declared().contains(ServiceSettings.GROUP_INSTANCE_ID)
+                || ServiceSettings.REQUESTED_FROM_SERVICE.contains(ServiceSettings.GROUP_INSTANCE_ID), instanceEnv);
     }
 
     // ---- scaling, disruption, shutdown, resources ---------------------------------------------------
@@ -379,8 +392,11 @@ class KubernetesManifestsTest {
         for (var w : workloads(r).entrySet()) {
             var spec = w.getValue().getSpec();
             long grace = spec.getTerminationGracePeriodSeconds();
-            assertTrue(grace > drainSeconds() + 5, w.getKey() + ": terminationGracePeriodSeconds " + grace
-                    + " must outlast the service's shutdown drain of " + drainSeconds() + " s");
+            long drain = drainSeconds(spec.getContainers().getFirst().getEnv().stream()
+                    .filter(e -> e.getName().equals(ServiceSettings.envName(ServiceSettings.DRAIN_TIMEOUT)))
+                    .map(EnvVar::getValue).findFirst().orElse(null));
+            assertTrue(grace >= drain + 10, w.getKey() + ": terminationGracePeriodSeconds " + grace
+                    + " must outlast the drain of in-flight turns (" + drain + " s) plus the final state writes and commit");
             var res = spec.getContainers().getFirst().getResources();
             for (String kind : List.of("cpu", "memory")) {
                 assertNotNull(res.getRequests().get(kind), w.getKey() + " requests " + kind);
@@ -397,14 +413,15 @@ class KubernetesManifestsTest {
                 "k8s gives the engine at least the grace docker-compose gives it");
     }
 
-    /** Seconds the service may take to drain on SIGTERM (Quarkus' graceful shutdown timeout, if set). */
-    static long drainSeconds() {
-        String timeout = CONFIG.value("quarkus.shutdown.timeout");
-        if (timeout == null || timeout.isBlank()) {
-            return 0;
-        }
-        String iso = timeout.matches("\\d+") ? "PT" + timeout + "S" : "PT" + timeout.toUpperCase(java.util.Locale.ROOT);
-        return Duration.parse(iso).toSeconds();
+    /** Seconds the engine may take to drain on SIGTERM: the deployment's override, else the service's default. */
+    static long drainSeconds(String override) {
+        return override == null ? CONFIG.seconds(ServiceSettings.DRAIN_TIMEOUT) : ComposeTest.seconds(override);
+    }
+
+    static String bootstrap(Rendered r) {
+        String servers = r.config().get(ServiceSettings.envName(ServiceSettings.BOOTSTRAP_SERVERS));
+        assertNotNull(servers, "the ConfigMap must name the Kafka cluster (else the service starts an embedded broker)");
+        return servers;
     }
 
     // ---- security -------------------------------------------------------------------------------------
@@ -452,7 +469,7 @@ class KubernetesManifestsTest {
         for (var w : workloads.entrySet()) {
             assertTrue(selects(deny.getSpec().getPodSelector().getMatchLabels(), w.getValue()), "default deny covers " + w.getKey());
         }
-        int kafkaPort = Integer.parseInt(r.config().get("KAFKA_BOOTSTRAP_SERVERS").split(":")[1]);
+        int kafkaPort = Integer.parseInt(bootstrap(r).split(":")[1]);
         for (var w : workloads.entrySet()) {
             List<NetworkPolicy> mine = policies.stream()
                     .filter(p -> selects(p.getSpec().getPodSelector().getMatchLabels(), w.getValue())).toList();
