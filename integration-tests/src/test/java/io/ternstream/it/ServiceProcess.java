@@ -102,6 +102,16 @@ final class ServiceProcess implements AutoCloseable {
         return sum;
     }
 
+    /** A quantile of a Prometheus summary, e.g. quantile("x_seconds", "0.5"). */
+    double quantile(String name, String q) {
+        for (String line : body("/q/metrics").split("\n")) {
+            if (line.startsWith(name + "{") && line.contains("quantile=\"" + q + "\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Double.NaN;
+    }
+
     /** SIGKILL: no shutdown hook, no commit, no leaving the group. */
     void kill9() {
         process.destroyForcibly();

@@ -6,7 +6,9 @@ import io.quarkus.runtime.annotations.QuarkusMain;
 import io.ternstream.service.client.ClientMain;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Entry point of quarkus-run.jar: {@code serve [options]} starts the service, {@code client ...}
@@ -30,15 +32,34 @@ public class TernstreamMain implements QuarkusApplication {
         if (args.length > 0 && args[0].equals("client")) {
             System.exit(ClientMain.run(Arrays.copyOfRange(args, 1, args.length)));
         }
+        Map<String, String> properties;
+        try {
+            properties = serveOptions(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("ternstream serve: " + e.getMessage());
+            System.err.print(USAGE);
+            System.exit(2);
+            return;
+        }
+        if (properties == null) {
+            System.out.print(USAGE);
+            return;
+        }
+        properties.forEach(System::setProperty);
+        Quarkus.run(TernstreamMain.class, new String[0]);
+    }
+
+    /** The configuration properties the serve options stand for; null for --help. */
+    static Map<String, String> serveOptions(String... args) {
         List<String> rest = new ArrayList<>(Arrays.asList(args));
         if (!rest.isEmpty() && rest.getFirst().equals("serve")) {
             rest.removeFirst();
         }
+        Map<String, String> properties = new LinkedHashMap<>();
         for (int i = 0; i < rest.size(); i++) {
             String option = rest.get(i);
             if (option.equals("--help") || option.equals("-h")) {
-                System.out.print(USAGE);
-                System.exit(0);
+                return null;
             }
             String property = switch (option) {
                 case "--model" -> "ternstream.model.dir";
@@ -46,17 +67,19 @@ public class TernstreamMain implements QuarkusApplication {
                 case "--kafka-port" -> "ternstream.kafka.embedded.port";
                 case "--bootstrap-servers" -> "ternstream.kafka.bootstrap-servers";
                 case "--role" -> "ternstream.role";
-                default -> null;
+                default -> throw new IllegalArgumentException("unknown option " + option);
             };
-            if (property == null || i + 1 >= rest.size()) {
-                System.err.println(property == null ? "ternstream serve: unknown option " + option
-                        : "ternstream serve: " + option + " needs a value");
-                System.err.print(USAGE);
-                System.exit(2);
+            if (i + 1 >= rest.size()) {
+                throw new IllegalArgumentException(option + " needs a value");
             }
-            System.setProperty(property, rest.get(++i));
+            String value = rest.get(++i);
+            if ((option.endsWith("-port") && !value.matches("\\d{1,5}"))
+                    || (option.equals("--role") && !value.matches("engine|gateway|all"))) {
+                throw new IllegalArgumentException(option + ": invalid value '" + value + "'");
+            }
+            properties.put(property, value);
         }
-        Quarkus.run(TernstreamMain.class, new String[0]);
+        return properties;
     }
 
     @Override

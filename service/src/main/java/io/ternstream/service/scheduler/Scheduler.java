@@ -69,6 +69,8 @@ public final class Scheduler {
     private static final Logger LOG = Logger.getLogger(Scheduler.class);
     private static final Duration IDLE_POLL = Duration.ofMillis(50);
     private static final long SWEEP_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** While turns run, Kafka is polled at most this often: a poll costs more than a small model's step. */
+    private static final long BUSY_POLL_INTERVAL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
     /** A record whose outgoing records were all acknowledged (error == null) or failed. */
     private record Done(TopicPartition partition, long offset, Throwable error) {}
@@ -102,6 +104,8 @@ public final class Scheduler {
     private long drainDeadlineNanos;
     private long lastCommitNanos;
     private long lastSweepNanos;
+    private long lastPollNanos;
+    private float[][] logitsBuffer = new float[0][];
 
     Scheduler(ServiceConfig config, Engine engine, Consumer<String, byte[]> consumer, Outbound out,
               TokenPublisher tokens, SessionStateStore store, DeadLetterPublisher deadLetters, PromptProcessor processor,
@@ -175,8 +179,12 @@ public final class Scheduler {
     private void iteration() {
         drainDone();
         commitIfDue(false);
-        for (ConsumerRecord<String, byte[]> record : consumer.poll(turns.isEmpty() ? IDLE_POLL : Duration.ZERO)) {
-            accept(record);
+        long now = System.nanoTime();
+        if (turns.isEmpty() || now - lastPollNanos >= BUSY_POLL_INTERVAL_NANOS) {
+            lastPollNanos = now;
+            for (ConsumerRecord<String, byte[]> record : consumer.poll(turns.isEmpty() ? IDLE_POLL : Duration.ZERO)) {
+                accept(record);
+            }
         }
         applyBackpressure();
         if (drainDeadlineNanos == 0) {
@@ -515,9 +523,12 @@ public final class Scheduler {
             states[i] = batch.get(i).session.state;
             next[i] = batch.get(i).lastToken;
         }
-        float[][] logits;
+        if (logitsBuffer.length < states.length) { // grows to the largest batch seen, then no allocation per step
+            logitsBuffer = new float[Math.max(states.length, 2 * logitsBuffer.length)][engine.config().vocabSize()];
+        }
+        float[][] logits = logitsBuffer;
         try {
-            logits = engine.stepBatch(states, next);
+            engine.stepBatch(states, next, logits);
         } catch (RuntimeException e) {
             batch.forEach(t -> fail(t, e));
             return;
