@@ -126,8 +126,7 @@ class KubernetesManifestsTest {
                 "namespace " + ns + " must enforce the restricted Pod Security Standard");
         for (HasMetadata res : r.resources()) {
             if (!(res instanceof Namespace)) {
-                assertEquals(ns, res.getMetadata().getNamespace(), Kustomize.id(Yaml.JSON.valueToTree(Map.of(
-                        "kind", res.getKind(), "metadata", Map.of("name", res.getMetadata().getName())))));
+                assertEquals(ns, res.getMetadata().getNamespace(), Rendered.id(res));
             }
         }
     }

@@ -1,6 +1,5 @@
 package io.ternstream.deploy;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -57,16 +56,14 @@ record Rendered(String name, List<ObjectNode> trees, List<HasMetadata> resources
                 node = null;
             }
             if (node == null) {
-                throw new AssertionError(Kustomize.id(asTree(r)) + " has no " + java.util.Arrays.toString(path));
+                throw new AssertionError(id(r) + " has no " + java.util.Arrays.toString(path));
             }
         }
         return node;
     }
 
-    private static JsonNode asTree(GenericKubernetesResource r) {
-        ObjectNode n = Yaml.JSON.createObjectNode();
-        n.put("kind", r.getKind());
-        n.putObject("metadata").put("name", r.getMetadata().getName());
-        return n;
+    /** "Kind/name", as in error messages. */
+    static String id(HasMetadata r) {
+        return r.getKind() + "/" + r.getMetadata().getName();
     }
 }
