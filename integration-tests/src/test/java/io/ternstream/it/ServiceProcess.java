@@ -22,6 +22,7 @@ import java.util.List;
  */
 final class ServiceProcess implements AutoCloseable {
     static final Path GOLDEN_MODEL = Path.of(System.getProperty("ternstream.golden.dir", "../../shared/golden/hgrn-bit-tiny"));
+    static final Path BUNDLED_MODEL = Path.of(System.getProperty("ternstream.bundled.dir", "../models/ternstream-tiny"));
     private static final Path APP = Path.of(System.getProperty("ternstream.service.app", "../service/target/quarkus-app"));
     private static final Path LOGS = Path.of(System.getProperty("ternstream.it.logs", "target/it-logs"));
 
@@ -38,6 +39,10 @@ final class ServiceProcess implements AutoCloseable {
 
     /** Starts an instance and waits until it is ready and owns partitions. */
     static ServiceProcess start(String name, Broker.Topics topics, String... extraProperties) {
+        return start(name, topics, GOLDEN_MODEL, extraProperties);
+    }
+
+    static ServiceProcess start(String name, Broker.Topics topics, Path model, String... extraProperties) {
         try {
             Files.createDirectories(LOGS);
             int port = freePort();
@@ -51,7 +56,7 @@ final class ServiceProcess implements AutoCloseable {
             cmd.addAll(List.of(extraProperties));
             cmd.addAll(List.of("-jar", APP.resolve("quarkus-run.jar").toString(), "serve",
                     "--bootstrap-servers", Broker.bootstrapServers(),
-                    "--model", GOLDEN_MODEL.toString(),
+                    "--model", model.toString(),
                     "--http-port", Integer.toString(port)));
             Path log = LOGS.resolve(name + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();

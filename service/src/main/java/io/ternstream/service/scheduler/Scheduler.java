@@ -70,6 +70,7 @@ public final class Scheduler {
     private static final Duration IDLE_POLL = Duration.ofMillis(50);
     private static final long SWEEP_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** While turns run, Kafka is polled at most this often: a poll costs more than a small model's step. */
+    private static final long GAUGE_INTERVAL_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
     private static final long BUSY_POLL_INTERVAL_NANOS = TimeUnit.MICROSECONDS.toNanos(500);
 
     /** A record whose outgoing records were all acknowledged (error == null) or failed. */
@@ -105,6 +106,9 @@ public final class Scheduler {
     private long lastCommitNanos;
     private long lastSweepNanos;
     private long lastPollNanos;
+    private long lastGaugeNanos;
+    /** Consumption is paused (the bound of active sessions is reached, or we are draining). */
+    private boolean paused;
     private float[][] logitsBuffer = new float[0][];
 
     Scheduler(ServiceConfig config, Engine engine, Consumer<String, byte[]> consumer, Outbound out,
@@ -265,14 +269,12 @@ public final class Scheduler {
 
     private void applyBackpressure() {
         boolean atBound = busy.size() >= config.scheduler().maxActiveSessions() || drainDeadlineNanos != 0;
-        Set<TopicPartition> paused = consumer.paused();
-        if (atBound) {
-            Set<TopicPartition> assignment = consumer.assignment();
-            if (paused.size() != assignment.size()) {
-                consumer.pause(assignment);
-            }
-        } else if (!paused.isEmpty()) {
-            consumer.resume(paused);
+        if (atBound && !paused) {
+            consumer.pause(consumer.assignment());
+            paused = true;
+        } else if (!atBound && paused) {
+            consumer.resume(consumer.paused());
+            paused = false;
         }
     }
 
@@ -675,6 +677,11 @@ public final class Scheduler {
     }
 
     private void publishGauges() {
+        long now = System.nanoTime();
+        if (now - lastGaugeNanos < GAUGE_INTERVAL_NANOS) {
+            return;
+        }
+        lastGaugeNanos = now;
         metrics.activeSessions.set(busy.size());
         metrics.runningTurns.set(turns.size());
         int queued = 0;
@@ -705,6 +712,9 @@ public final class Scheduler {
     private final class Rebalance implements ConsumerRebalanceListener {
         @Override
         public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+            if (paused) {
+                consumer.pause(partitions); // the bound holds for new partitions too
+            }
             for (TopicPartition tp : partitions) {
                 long t0 = System.nanoTime();
                 Map<String, SessionSnapshot> restored = store.restore(List.of(tp));
