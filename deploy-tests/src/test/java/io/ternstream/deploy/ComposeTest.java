@@ -85,7 +85,7 @@ class ComposeTest {
             assertEquals(service, env.get(ServiceSettings.envName(ServiceSettings.ROLE)), service + " role");
             assertEquals(advertised, env.get(ServiceSettings.envName(ServiceSettings.BOOTSTRAP_SERVERS)), service + " bootstrap");
             for (String name : env.keySet()) {
-                assertNotNull(CONFIG.propertyOfEnv(name), service + ": " + name + " sets no property of the service");
+                assertTrue(KubernetesManifestsTest.isKnownEnv(name), service + ": " + name + " sets no property of the service");
             }
             assertEquals("false", env.get(ServiceSettings.envName(ServiceSettings.TOPICS_CREATE)),
                     service + ": kafka-init creates the topics; the service must not create them differently");
@@ -94,8 +94,14 @@ class ComposeTest {
                     service + " healthcheck asks the readiness endpoint: " + health);
             assertEquals(Boolean.TRUE, s.path("read_only").asBoolean(), service + " read-only root filesystem");
         }
-        assertTrue(compose.service("gateway").path("ports").toString().contains(":" + CONFIG.httpPort() + "\""),
-                "the chat page is published on the gateway's HTTP port");
+        String published = compose.service("gateway").path("ports").path(0).asText();
+        assertEquals("127.0.0.1:" + CONFIG.httpPort() + ":" + CONFIG.httpPort(), published,
+                "the chat page is published on the gateway's HTTP port, on loopback only: compose runs without API keys");
+        Map<String, String> gateway = compose.environment("gateway");
+        assertEquals("false", gateway.get(ServiceSettings.envName(ServiceSettings.GATEWAY_REQUIRE_API_KEYS)),
+                "the local chat page works without keys");
+        assertEquals("gateway", gateway.get(ServiceSettings.envName(ServiceSettings.GATEWAY_REPLICA_ID)),
+                "a fixed replica id: a re-created container reuses its reply topic");
         assertTrue(compose.service("engine").path("ports").isMissingNode(), "engines take no client traffic");
     }
 

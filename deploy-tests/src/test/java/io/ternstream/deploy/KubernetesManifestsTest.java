@@ -83,7 +83,7 @@ class KubernetesManifestsTest {
         Rendered r = render(dir);
         Set<String> kinds = new java.util.TreeSet<>();
         r.resources().forEach(res -> kinds.add(res.getKind()));
-        assertTrue(kinds.containsAll(Set.of("ConfigMap", "StatefulSet", "Deployment", "Service", "PodDisruptionBudget",
+        assertTrue(kinds.containsAll(Set.of("ConfigMap", "StatefulSet", "Service", "PodDisruptionBudget",
                 "HorizontalPodAutoscaler", "NetworkPolicy", "ScaledObject", "KafkaTopic", "ServiceAccount")),
                 dir + " renders only " + kinds);
         for (HasMetadata res : r.resources()) {
@@ -175,12 +175,14 @@ class KubernetesManifestsTest {
                     .anyMatch(cm -> cm.getMetadata().getName().equals(f.getConfigMapRef().getName()))),
                     w.getKey() + " takes its settings from the ConfigMap");
         }
-        assertEquals(List.of(), unknown, "environment variables that set no property of " + ServiceSettings.PROPERTIES);
+        assertEquals(List.of(), unknown, "environment variables that set no property of the service");
     }
 
     static boolean isKnownEnv(String name) {
         return CONFIG.propertyOfEnv(name) != null || NON_CONFIG_ENV.contains(name)
-                || ServiceSettings.REQUESTED_FROM_SERVICE.stream().map(ServiceSettings::envName).anyMatch(name::equals);
+                || ServiceSettings.REQUESTED_FROM_SERVICE.stream().map(ServiceSettings::envName).anyMatch(name::equals)
+                || (!CONFIG.hasGatewayMapping()
+                    && ServiceSettings.GATEWAY_PROPERTIES.stream().map(ServiceSettings::envName).anyMatch(name::equals));
     }
 
     @ParameterizedTest
@@ -224,15 +226,19 @@ class KubernetesManifestsTest {
         for (Service s : r.all(Service.class)) {
             List<String> selected = workloads.entrySet().stream()
                     .filter(w -> selects(s.getSpec().getSelector(), w.getValue())).map(Map.Entry::getKey).toList();
-            assertEquals(List.of(s.getMetadata().getName()), selected, "Service " + s.getMetadata().getName() + " selects");
+            assertEquals(1, selected.size(), "Service " + s.getMetadata().getName() + " selects " + selected);
+            assertTrue(s.getMetadata().getName().startsWith(selected.getFirst()), "Service " + s.getMetadata().getName()
+                    + " is named after the workload it selects");
             Container c = workloads.get(selected.getFirst()).getSpec().getContainers().getFirst();
             for (ServicePort p : s.getSpec().getPorts()) {
                 assertEquals(CONFIG.httpPort(), containerPort(c, p.getTargetPort()), "Service port " + p.getName());
             }
         }
-        StatefulSet engine = r.one(StatefulSet.class, ENGINE);
-        Service headless = r.one(Service.class, engine.getSpec().getServiceName());
-        assertEquals("None", headless.getSpec().getClusterIP(), "a StatefulSet's governing Service is headless");
+        for (StatefulSet set : r.all(StatefulSet.class)) {
+            Service headless = r.one(Service.class, set.getSpec().getServiceName());
+            assertEquals("None", headless.getSpec().getClusterIP(), "a StatefulSet's governing Service is headless");
+            assertTrue(selects(headless.getSpec().getSelector(), set.getSpec().getTemplate()));
+        }
     }
 
     // ---- Kafka topics, autoscaling, membership ------------------------------------------------------
@@ -280,6 +286,8 @@ class KubernetesManifestsTest {
             assertTrue(cluster == null || cluster.equals(c), "all topics in one cluster");
             cluster = c;
         }
+        assertEquals(String.valueOf(partitions(prompts)), cm.get(ServiceSettings.envName(ServiceSettings.TOPICS_PARTITIONS)),
+                "the gateway creates its reply and owners topics with ternstream.topics.partitions: keep it the prompts' count");
         assertEquals(cluster + "-kafka-bootstrap", bootstrap(r).split(":")[0],
                 "bootstrap servers are the Strimzi cluster's bootstrap Service");
     }
@@ -346,6 +354,27 @@ class KubernetesManifestsTest {
                 || ServiceSettings.REQUESTED_FROM_SERVICE.contains(ServiceSettings.GROUP_INSTANCE_ID), instanceEnv);
     }
 
+    @ParameterizedTest
+    @MethodSource("kustomizations")
+    void gatewaysNameTheirReplyTopicAfterThePodAndTakeKeysFromASecret(String dir) {
+        StatefulSet gateway = render(dir).one(StatefulSet.class, GATEWAY);
+        List<EnvVar> env = gateway.getSpec().getTemplate().getSpec().getContainers().getFirst().getEnv();
+        int podName = indexOf(env, "POD_NAME");
+        assertTrue(podName >= 0 && "metadata.name".equals(env.get(podName).getValueFrom().getFieldRef().getFieldPath()));
+        int replica = indexOf(env, ServiceSettings.envName(ServiceSettings.GATEWAY_REPLICA_ID));
+        assertTrue(replica > podName, "the replica id (and so the reply topic) is the stable pod name");
+        assertEquals("$(POD_NAME)", env.get(replica).getValue());
+        int keys = indexOf(env, ServiceSettings.envName(ServiceSettings.GATEWAY_API_KEY_HASHES));
+        assertTrue(keys >= 0, "the prod profile requires API keys");
+        var ref = env.get(keys).getValueFrom().getSecretKeyRef();
+        assertNotNull(ref, "API key digests come from a Secret, never from the manifests");
+        assertEquals("ternstream-gateway-keys", ref.getName());
+        assertFalse(Boolean.TRUE.equals(ref.getOptional()),
+                "a missing Secret must keep the pod from starting (visible), not start a gateway that refuses everything");
+        assertTrue(indexOf(env, ServiceSettings.envName(ServiceSettings.GATEWAY_REQUIRE_API_KEYS)) < 0,
+                "Kubernetes keeps the prod profile's key requirement");
+    }
+
     // ---- scaling, disruption, shutdown, resources ---------------------------------------------------
 
     @ParameterizedTest
@@ -353,8 +382,9 @@ class KubernetesManifestsTest {
     void gatewayHpaAndDisruptionBudgets(String dir) {
         Rendered r = render(dir);
         HorizontalPodAutoscaler hpa = r.one(HorizontalPodAutoscaler.class, GATEWAY);
-        assertEquals("Deployment", hpa.getSpec().getScaleTargetRef().getKind());
-        Deployment gateway = r.one(Deployment.class, hpa.getSpec().getScaleTargetRef().getName());
+        assertEquals("StatefulSet", hpa.getSpec().getScaleTargetRef().getKind());
+        StatefulSet gateway = r.one(StatefulSet.class, hpa.getSpec().getScaleTargetRef().getName());
+        assertEquals(GATEWAY, gateway.getMetadata().getName());
         assertTrue(hpa.getSpec().getMinReplicas() >= 1 && hpa.getSpec().getMinReplicas() <= hpa.getSpec().getMaxReplicas());
         assertNull(gateway.getSpec().getReplicas(), "the HPA owns the gateway count: replicas in the manifest would reset it on every apply");
         assertTrue(hpa.getSpec().getMetrics().stream().anyMatch(m -> m.getResource() != null
@@ -505,8 +535,9 @@ class KubernetesManifestsTest {
     static Map<String, PodTemplateSpec> workloads(Rendered r) {
         Map<String, PodTemplateSpec> w = new java.util.LinkedHashMap<>();
         w.put(ENGINE, r.one(StatefulSet.class, ENGINE).getSpec().getTemplate());
-        w.put(GATEWAY, r.one(Deployment.class, GATEWAY).getSpec().getTemplate());
-        assertEquals(2, r.all(StatefulSet.class).size() + r.all(Deployment.class).size(), "only the two workloads");
+        w.put(GATEWAY, r.one(StatefulSet.class, GATEWAY).getSpec().getTemplate());
+        assertEquals(2, r.all(StatefulSet.class).size(), "only the two workloads");
+        assertEquals(0, r.all(Deployment.class).size(), "only the two workloads");
         return w;
     }
 

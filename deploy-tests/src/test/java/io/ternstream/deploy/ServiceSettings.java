@@ -4,6 +4,8 @@ import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.lang.reflect.Modifier;
 import java.util.Arrays;
 import java.util.Collections;
@@ -35,6 +37,7 @@ final class ServiceSettings {
     static final String GROUP_ID = "ternstream.kafka.group-id";
     static final String SESSION_TIMEOUT = "ternstream.kafka.session-timeout";
     static final String TOPICS_CREATE = "ternstream.topics.create";
+    static final String TOPICS_PARTITIONS = "ternstream.topics.partitions";
     static final String DRAIN_TIMEOUT = "ternstream.scheduler.drain-timeout";
     /**
      * Static group membership (group.instance.id). Not yet a property of the service: requested from it
@@ -42,6 +45,17 @@ final class ServiceSettings {
      */
     static final String GROUP_INSTANCE_ID = "ternstream.kafka.group-instance-id";
     static final Set<String> REQUESTED_FROM_SERVICE = Set.of(GROUP_INSTANCE_ID);
+
+    /**
+     * The gateway role's settings the manifests use (its @ConfigMapping, prefix ternstream.gateway, is
+     * being written on another branch). Accepted unchecked only while no ternstream.gateway mapping is
+     * on the classpath; once it is, they must be properties it declares, like every other name.
+     */
+    static final String GATEWAY_PREFIX = "ternstream.gateway";
+    static final String GATEWAY_REPLICA_ID = "ternstream.gateway.replica-id";
+    static final String GATEWAY_API_KEY_HASHES = "ternstream.gateway.security.api-key-hashes";
+    static final String GATEWAY_REQUIRE_API_KEYS = "ternstream.gateway.security.require-api-keys";
+    static final Set<String> GATEWAY_PROPERTIES = Set.of(GATEWAY_REPLICA_ID, GATEWAY_API_KEY_HASHES, GATEWAY_REQUIRE_API_KEYS);
 
     /** Logical topic -> property holding its name. */
     static final Map<String, String> TOPIC_PROPERTIES = orderedMap(
@@ -78,11 +92,11 @@ final class ServiceSettings {
         this.enums = enums;
     }
 
-    /** The real service: its application.properties and its @ConfigMapping class. */
+    /** The real service: its application.properties and every @ConfigMapping interface in its code. */
     static ServiceSettings load() {
-        Class<?> mapping;
+        Class<?> anchor;
         try {
-            mapping = Class.forName(CONFIG_MAPPING);
+            anchor = Class.forName(CONFIG_MAPPING);
         } catch (ClassNotFoundException e) {
             throw new IllegalStateException("the service's configuration interface " + CONFIG_MAPPING
                     + " is not on the classpath (deploy-tests depends on module service)", e);
@@ -90,8 +104,55 @@ final class ServiceSettings {
         ServiceSettings s = parse(RepoFiles.read(PROPERTIES));
         var mapped = new TreeMap<String, String>();
         var enums = new TreeMap<String, List<String>>();
-        readMapping(mapping, mappingPrefix(mapping), mapped, enums);
+        for (Class<?> mapping : configMappings(anchor)) {
+            readMapping(mapping, mappingPrefix(mapping), mapped, enums);
+        }
         return new ServiceSettings(s.properties, Collections.unmodifiableMap(mapped), Collections.unmodifiableMap(enums));
+    }
+
+    /** Every @ConfigMapping interface in the jar or class folder the anchor class comes from. */
+    private static List<Class<?>> configMappings(Class<?> anchor) {
+        List<String> names = new java.util.ArrayList<>();
+        try {
+            Path location = Path.of(anchor.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isDirectory(location)) {
+                try (var files = Files.walk(location)) {
+                    files.filter(f -> f.toString().endsWith(".class"))
+                            .forEach(f -> names.add(location.relativize(f).toString()));
+                }
+            } else {
+                try (var jar = new java.util.jar.JarFile(location.toFile())) {
+                    jar.stream().map(java.util.jar.JarEntry::getName).filter(n -> n.endsWith(".class")).forEach(names::add);
+                }
+            }
+        } catch (IOException | java.net.URISyntaxException e) {
+            throw new IllegalStateException("cannot list the service's classes", e);
+        }
+        List<Class<?>> mappings = new java.util.ArrayList<>();
+        for (String file : names) {
+            String name = file.substring(0, file.length() - ".class".length()).replace('/', '.').replace('\\', '.');
+            if (name.endsWith("module-info") || name.endsWith("package-info")) {
+                continue;
+            }
+            try {
+                Class<?> c = Class.forName(name, false, anchor.getClassLoader()); // no static initialisers run
+                if (c.isInterface() && Arrays.stream(c.getAnnotations())
+                        .anyMatch(a -> a.annotationType().getSimpleName().equals("ConfigMapping"))) {
+                    mappings.add(c);
+                }
+            } catch (ClassNotFoundException | LinkageError e) {
+                // a class whose optional dependencies are absent cannot be a configuration interface we use
+            }
+        }
+        if (mappings.stream().noneMatch(c -> c.getName().equals(CONFIG_MAPPING))) {
+            throw new IllegalStateException("no @ConfigMapping found next to " + CONFIG_MAPPING);
+        }
+        return mappings;
+    }
+
+    /** Whether the service declares the gateway's settings (the gateway branch is merged). */
+    boolean hasGatewayMapping() {
+        return mapped.keySet().stream().anyMatch(p -> p.startsWith(GATEWAY_PREFIX + "."));
     }
 
     /** application.properties alone (for tests of this reader). */
