@@ -98,6 +98,10 @@ class DockerfileTest {
         assertTrue(env.contains(homeEnv + "=" + home), "ENV " + homeEnv + "=" + home + " in: " + env);
         assertNotNull(CONFIG.propertyOfEnv(homeEnv), homeEnv + " sets no property of the service");
         assertTrue(env.contains("DJL_CACHE_DIR=/tmp/"), "the tokenizer's native library goes to the writable /tmp");
+        Path bundled = RepoFiles.resolve(defaultModel());
+        for (String file : List.of("config.json", "model.safetensors", "tokenizer.json")) {
+            assertTrue(java.nio.file.Files.isRegularFile(bundled.resolve(file)), "the bundled model has no " + file);
+        }
     }
 
     @Test
