@@ -34,17 +34,20 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class Clients implements AutoCloseable {
     static final MessageCodec CODEC = new MessageCodec();
 
-    /** One reply record as received, with its receive time for latency measurements. */
-    record Received(ReplyEvent event, long nanos) {}
+    /** One reply record as received, with its receive time and trace header. */
+    record Received(ReplyEvent event, long nanos, String traceparent) {}
 
     private final Broker.Topics topics;
     private final KafkaProducer<String, byte[]> producer;
     private final Thread replyReader;
     private final Thread deadLetterReader;
+    private final Thread stateReader;
     private volatile boolean running = true;
     /** Every reply event per session, in arrival order, duplicates included. */
     final Map<String, List<Received>> replies = new ConcurrentHashMap<>();
     final List<ConsumerRecord<String, byte[]>> deadLetters = new CopyOnWriteArrayList<>();
+    /** Every record of the session-state topic (null value = tombstone). */
+    final List<ConsumerRecord<String, byte[]>> stateRecords = new CopyOnWriteArrayList<>();
 
     Clients(Broker.Topics topics) {
         this.topics = topics;
@@ -57,12 +60,15 @@ final class Clients implements AutoCloseable {
         replyReader = reader(topics.replies(), r -> {
             try {
                 ReplyEvent e = CODEC.decodeReply(r.value());
-                replies.computeIfAbsent(r.key(), k -> new CopyOnWriteArrayList<>()).add(new Received(e, System.nanoTime()));
+                var trace = r.headers().lastHeader("traceparent");
+                replies.computeIfAbsent(r.key(), k -> new CopyOnWriteArrayList<>()).add(new Received(e, System.nanoTime(),
+                        trace == null ? null : new String(trace.value(), java.nio.charset.StandardCharsets.UTF_8)));
             } catch (ContractViolation e) {
                 throw new AssertionError("the service wrote a reply that breaks its own contract: " + e.getMessage());
             }
         });
         deadLetterReader = reader(topics.deadLetters(), deadLetters::add);
+        stateReader = reader(topics.state(), stateRecords::add);
     }
 
     private Thread reader(String topic, java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
@@ -93,8 +99,14 @@ final class Clients implements AutoCloseable {
     }
 
     void sendRaw(String key, byte[] value) {
+        sendRaw(key, value, Map.of());
+    }
+
+    void sendRaw(String key, byte[] value, Map<String, String> headers) {
+        var record = new ProducerRecord<>(topics.prompts(), key, value);
+        headers.forEach((k, v) -> record.headers().add(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         try {
-            producer.send(new ProducerRecord<>(topics.prompts(), key, value)).get(10, TimeUnit.SECONDS);
+            producer.send(record).get(10, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
@@ -149,6 +161,7 @@ final class Clients implements AutoCloseable {
         running = false;
         replyReader.join(5000);
         deadLetterReader.join(5000);
+        stateReader.join(5000);
         producer.close(Duration.ofSeconds(5));
     }
 }

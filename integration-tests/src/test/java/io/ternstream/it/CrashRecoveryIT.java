@@ -77,4 +77,36 @@ class CrashRecoveryIT {
             System.out.printf("crash recovery: %d duplicate events dropped by (requestId, seq)%n", duplicates);
         }
     }
+
+    @Test
+    void gracefulShutdownFinishesRunningTurnsAndHandsOverTheRest() throws Exception {
+        Broker.Topics topics = Broker.Topics.create("drain-it", 4);
+        try (Clients kafka = new Clients(topics);
+             ServiceProcess leaving = ServiceProcess.start("drain-leaving", topics);
+             ServiceProcess staying = ServiceProcess.start("drain-staying", topics)) {
+            await("both instances own partitions").atMost(Duration.ofSeconds(60))
+                    .until(() -> leaving.metric("ternstream_partitions_assigned") == 2
+                            && staying.metric("ternstream_partitions_assigned") == 2);
+            List<String> sessions = IntStream.range(0, 12).mapToObj(i -> "drain-" + i).toList();
+            for (String s : sessions) {
+                kafka.send(sampled(s, "one", List.of(3, 9, 4), 120));
+                kafka.send(sampled(s, "two", List.of(6, 1), 60));
+            }
+            await("turns under way on the leaving instance").atMost(Duration.ofSeconds(60))
+                    .until(() -> leaving.metric("ternstream_turns_running") > 0);
+            leaving.close(); // SIGTERM: drain, commit, leave the group
+            assertTrue(!leaving.alive(), "the instance stopped within its drain timeout");
+
+            await("every prompt answered").atMost(Duration.ofSeconds(180))
+                    .until(() -> sessions.stream().allMatch(s -> kafka.completed(s, "one") && kafka.completed(s, "two")));
+            for (String s : sessions) {
+                for (String request : List.of("one", "two")) {
+                    long events = kafka.events(s).stream().filter(r -> r.event().requestId().equals(request)).count();
+                    assertEquals(kafka.request(s, request).size(), events,
+                            s + "/" + request + ": a drained turn must not be repeated by the next owner");
+                }
+            }
+            assertEquals(4, staying.metric("ternstream_partitions_assigned"));
+        }
+    }
 }

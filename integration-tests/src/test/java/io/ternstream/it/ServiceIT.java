@@ -50,8 +50,10 @@ class ServiceIT {
     @BeforeAll
     static void start() {
         topics = Broker.Topics.create("service-it", 4);
-        service = ServiceProcess.start("service-it", topics);
+        service = ServiceProcess.start("service-it", topics, "-Dternstream.scheduler.session-ttl=8s");
         kafka = new Clients(topics);
+        // idles from now on; sessionsExpireAfterTheirTtl waits for its tombstone
+        kafka.send(tokens("ttl-1", "r", List.of(1, 2), 2));
     }
 
     @AfterAll
@@ -247,6 +249,29 @@ class ServiceIT {
     private static String header(ConsumerRecord<String, byte[]> r, String name) {
         Header h = r.headers().lastHeader(name);
         return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void sessionsExpireAfterTheirTtl() {
+        await("tombstone of the idle session").atMost(Duration.ofSeconds(60)).until(() -> kafka.stateRecords.stream()
+                .anyMatch(r -> r.key().equals("ttl-1") && r.value() == null));
+        assertTrue(kafka.stateRecords.stream().anyMatch(r -> r.key().equals("ttl-1") && r.value() != null),
+                "its snapshot was written first");
+        kafka.send(new ResetCommand("ttl-1", "after-expiry"));
+        awaitCompleted("ttl-1", "after-expiry");
+        assertEquals(ErrorCode.UNKNOWN_SESSION, ((ErrorEvent) kafka.request("ttl-1", "after-expiry").getFirst()).code());
+    }
+
+    @Test
+    void traceContextTravelsFromThePromptToItsReplies() {
+        String traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        kafka.sendRaw("traced", Clients.CODEC.encode(tokens("traced", "r", List.of(1, 2), 3)),
+                java.util.Map.of("traceparent", "00-" + traceId + "-00f067aa0ba902b7-01"));
+        awaitCompleted("traced", "r");
+        for (Clients.Received r : kafka.events("traced")) {
+            assertNotNull(r.traceparent(), "reply without trace context: " + r.event());
+            assertEquals(traceId, r.traceparent().split("-")[1], "the replies belong to the prompt's trace");
+        }
     }
 
     @Test

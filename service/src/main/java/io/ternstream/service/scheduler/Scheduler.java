@@ -604,7 +604,7 @@ public final class Scheduler {
         turn.span.end();
         MDC.put("sessionId", session.id);
         MDC.put("requestId", turn.request.requestId());
-        LOG.debugf("turn complete: %s, %d prompt + %d generated tokens, ttft %.1f ms", turn.finish.json(),
+        LOG.infof("turn complete: %s, %d prompt + %d generated tokens, ttft %.1f ms", turn.finish.json(),
                 turn.prompt.length, turn.generated, ttftMs);
         MDC.remove("sessionId");
         MDC.remove("requestId");
