@@ -35,7 +35,7 @@ final class Clients implements AutoCloseable {
     static final MessageCodec CODEC = new MessageCodec();
 
     /** One reply record as received, with its receive time and trace header. */
-    record Received(ReplyEvent event, long nanos, String traceparent) {}
+    record Received(ReplyEvent event, long nanos, String traceparent, long recordTimestamp, long receivedMillis) {}
 
     private final Broker.Topics topics;
     private final KafkaProducer<String, byte[]> producer;
@@ -62,7 +62,8 @@ final class Clients implements AutoCloseable {
                 ReplyEvent e = CODEC.decodeReply(r.value());
                 var trace = r.headers().lastHeader("traceparent");
                 replies.computeIfAbsent(r.key(), k -> new CopyOnWriteArrayList<>()).add(new Received(e, System.nanoTime(),
-                        trace == null ? null : new String(trace.value(), java.nio.charset.StandardCharsets.UTF_8)));
+                        trace == null ? null : new String(trace.value(), java.nio.charset.StandardCharsets.UTF_8),
+                        r.timestamp(), System.currentTimeMillis()));
             } catch (ContractViolation e) {
                 throw new AssertionError("the service wrote a reply that breaks its own contract: " + e.getMessage());
             }
@@ -94,19 +95,20 @@ final class Clients implements AutoCloseable {
         return t;
     }
 
-    void send(PromptTopicMessage message) {
-        sendRaw(message.sessionId(), CODEC.encode(message));
+    /** Sends and returns the record's timestamp (its create time, by this producer's clock). */
+    long send(PromptTopicMessage message) {
+        return sendRaw(message.sessionId(), CODEC.encode(message), Map.of());
     }
 
     void sendRaw(String key, byte[] value) {
         sendRaw(key, value, Map.of());
     }
 
-    void sendRaw(String key, byte[] value, Map<String, String> headers) {
+    long sendRaw(String key, byte[] value, Map<String, String> headers) {
         var record = new ProducerRecord<>(topics.prompts(), key, value);
         headers.forEach((k, v) -> record.headers().add(k, v.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
         try {
-            producer.send(record).get(10, TimeUnit.SECONDS);
+            return producer.send(record).get(10, TimeUnit.SECONDS).timestamp();
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }

@@ -275,6 +275,33 @@ class ServiceIT {
     }
 
     @Test
+    void theTerminalClientStreamsOneTurn() throws Exception {
+        var json = ServiceProcess.client("--bootstrap-servers", Broker.bootstrapServers(), "--session", "cli-1",
+                "--tokens", "1,2,3", "--max-tokens", "5", "--temperature", "0", "--json",
+                "--prompts-topic", topics.prompts(), "--replies-topic", topics.replies());
+        assertEquals(0, json.status(), json.err());
+        List<String> lines = json.out().lines().toList();
+        ReplyEvent last = Clients.CODEC.decodeReply(lines.getLast().getBytes(StandardCharsets.UTF_8));
+        assertTrue(last instanceof TurnCompleteEvent, "the last line is the turn-complete event: " + lines);
+        assertEquals(lines.size() - 1, ((TurnCompleteEvent) last).usage().completionTokens());
+
+        var plain = ServiceProcess.client("--bootstrap-servers", Broker.bootstrapServers(), "--session", "cli-2",
+                "--tokens", "1,2,3", "--max-tokens", "5", "--temperature", "0",
+                "--prompts-topic", topics.prompts(), "--replies-topic", topics.replies());
+        assertEquals(0, plain.status(), plain.err());
+        List<Integer> ids = kafka.generated("cli-2", kafka.events("cli-2").getFirst().event().requestId());
+        assertEquals(ids.stream().map(String::valueOf).collect(Collectors.joining(" ")), plain.out().trim(),
+                "without a tokenizer the client prints the token ids");
+        assertTrue(plain.err().contains("completion tokens"), plain.err());
+
+        var refused = ServiceProcess.client("--bootstrap-servers", Broker.bootstrapServers(), "--session", "cli-3",
+                "--prompt", "this model has no tokenizer", "--prompts-topic", topics.prompts(),
+                "--replies-topic", topics.replies());
+        assertEquals(1, refused.status());
+        assertTrue(refused.err().contains("no_tokenizer"), refused.err());
+    }
+
+    @Test
     void healthAndMetricsAnswer() {
         assertEquals(200, service.get("/q/health/ready"));
         assertEquals(200, service.get("/q/health/live"));

@@ -117,6 +117,31 @@ final class ServiceProcess implements AutoCloseable {
         return Double.NaN;
     }
 
+    /** What {@code ./ternstream client ...} printed, and its exit status. */
+    record ClientRun(int status, String out, String err) {}
+
+    /** Runs the terminal client ({@code quarkus-run.jar client ...}) as its own process. */
+    static ClientRun client(String... args) {
+        try {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", APP.resolve("quarkus-run.jar").toString(), "client"));
+            cmd.addAll(List.of(args));
+            Path out = Files.createTempFile("client", ".out");
+            Path err = Files.createTempFile("client", ".err");
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("client did not finish");
+            }
+            return new ClientRun(p.exitValue(), Files.readString(out), Files.readString(err));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
     /** SIGKILL: no shutdown hook, no commit, no leaving the group. */
     void kill9() {
         process.destroyForcibly();
