@@ -180,7 +180,6 @@ class KubernetesManifestsTest {
 
     static boolean isKnownEnv(String name) {
         return CONFIG.propertyOfEnv(name) != null || NON_CONFIG_ENV.contains(name)
-                || ServiceSettings.REQUESTED_FROM_SERVICE.stream().map(ServiceSettings::envName).anyMatch(name::equals)
                 || (!CONFIG.hasGatewayMapping()
                     && ServiceSettings.GATEWAY_PROPERTIES.stream().map(ServiceSettings::envName).anyMatch(name::equals));
     }
@@ -350,8 +349,7 @@ class KubernetesManifestsTest {
         int instance = indexOf(env, instanceEnv);
         assertTrue(instance > podName, instanceEnv + " must follow POD_NAME so $(POD_NAME) expands");
         assertEquals("$(POD_NAME)", env.get(instance).getValue());
-        assertTrue(CONFIG.declared().contains(ServiceSettings.GROUP_INSTANCE_ID)
-                || ServiceSettings.REQUESTED_FROM_SERVICE.contains(ServiceSettings.GROUP_INSTANCE_ID), instanceEnv);
+        assertTrue(CONFIG.declared().contains(ServiceSettings.GROUP_INSTANCE_ID), instanceEnv + " is not a service property");
     }
 
     @ParameterizedTest

@@ -39,12 +39,8 @@ final class ServiceSettings {
     static final String TOPICS_CREATE = "ternstream.topics.create";
     static final String TOPICS_PARTITIONS = "ternstream.topics.partitions";
     static final String DRAIN_TIMEOUT = "ternstream.scheduler.drain-timeout";
-    /**
-     * Static group membership (group.instance.id). Not yet a property of the service: requested from it
-     * (see docs/DEPLOY.md); until then the variable is ignored and engines use dynamic membership.
-     */
+    /** Static group membership (group.instance.id), set from the pod name. */
     static final String GROUP_INSTANCE_ID = "ternstream.kafka.group-instance-id";
-    static final Set<String> REQUESTED_FROM_SERVICE = Set.of(GROUP_INSTANCE_ID);
 
     /**
      * The gateway role's settings the manifests use (its @ConfigMapping, prefix ternstream.gateway, is

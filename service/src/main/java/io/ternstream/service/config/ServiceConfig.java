@@ -61,6 +61,13 @@ public interface ServiceConfig {
         @WithDefault("ternstream-engine")
         String groupId();
 
+        /**
+         * Static group membership (e.g. the pod name of a StatefulSet): a restarted instance with the same
+         * id gets its partitions back without a rebalance, if it returns within the session timeout.
+         */
+        @WithName("group-instance-id")
+        Optional<String> groupInstanceId();
+
         /** How soon the group notices a dead instance and hands its partitions to another. */
         @WithName("session-timeout")
         @WithDefault("10s")

@@ -42,6 +42,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -705,7 +706,10 @@ public final class Scheduler {
         } catch (RuntimeException e) {
             LOG.warnf("final commit failed: %s", e.getMessage());
         }
-        consumer.close(Duration.ofSeconds(10)); // leaves the group: partitions move at once
+        // a drained instance leaves the group explicitly, also as a static member (which would otherwise keep
+        // its partitions idle for the session timeout), so a scale-down moves its partitions at once
+        consumer.close(CloseOptions.groupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP)
+                .withTimeout(Duration.ofSeconds(10)));
     }
 
     /** Restores sessions when partitions arrive, hands them back when they leave. */
