@@ -1,0 +1,55 @@
+# syntax=docker/dockerfile:1
+# Ternstream service image. One image, two roles: TERNSTREAM_ROLE=engine | gateway | all.
+#   docker build -t ternstream:0.1.0 .
+# The bundled model is inside (/opt/ternstream/models/ternstream-tiny, found through TERNSTREAM_HOME);
+# mount other models under /models and point TERNSTREAM_MODEL_DIR at one of them.
+
+ARG JDK_MAJOR=25
+
+# ---- build: the Quarkus fast-jar of module service (and the engine and schemas it depends on) ----
+FROM eclipse-temurin:${JDK_MAJOR}-jdk AS build
+WORKDIR /src
+COPY . .
+# The cache mount keeps ~/.m2 between builds; nothing is installed into it (reactor build, no `install`).
+RUN --mount=type=cache,target=/root/.m2 \
+    ./mvnw -B -q -DskipTests -pl service -am package \
+ && test -f service/target/quarkus-app/quarkus-run.jar
+
+# ---- runtime: JRE only; Temurin's JRE keeps the jdk.incubator.vector module the kernels need ----
+FROM eclipse-temurin:${JDK_MAJOR}-jre
+# A fixed numeric uid/gid: Kubernetes' runAsUser/fsGroup (k8s/base) name the same ids.
+RUN groupadd --system --gid 10001 ternstream \
+ && useradd --system --uid 10001 --gid 10001 --home-dir /opt/ternstream --no-create-home \
+            --shell /usr/sbin/nologin ternstream \
+ && mkdir -p /models \
+ && chown 10001:10001 /models
+WORKDIR /opt/ternstream
+# Quarkus fast-jar layout: dependencies first (they change least), then the application.
+COPY --from=build --chown=10001:10001 /src/service/target/quarkus-app/lib/ app/lib/
+COPY --from=build --chown=10001:10001 /src/service/target/quarkus-app/quarkus-run.jar app/
+COPY --from=build --chown=10001:10001 /src/service/target/quarkus-app/app/ app/app/
+COPY --from=build --chown=10001:10001 /src/service/target/quarkus-app/quarkus/ app/quarkus/
+COPY --chown=10001:10001 models/ternstream-tiny/ models/ternstream-tiny/
+
+# DJL extracts the tokenizer's native library into DJL_CACHE_DIR: /tmp is writable even when the
+# root filesystem is read-only (Kubernetes mounts an emptyDir there).
+ENV TERNSTREAM_HOME=/opt/ternstream \
+    DJL_CACHE_DIR=/tmp/djl \
+    OPT_OUT_TRACKING=true \
+    LANG=C.UTF-8
+EXPOSE 8080
+USER 10001:10001
+# Vector API module and native access (tokenizer library) as in ./ternstream; the heap is a share of the
+# container's memory limit because the weights are memory-mapped outside the heap.
+# Extra JVM flags: JDK_JAVA_OPTIONS (read by the java launcher).
+ENTRYPOINT ["java", \
+  "--add-modules=jdk.incubator.vector", \
+  "--enable-native-access=ALL-UNNAMED", \
+  "-Dai.djl.offline=true", \
+  "-DOPT_OUT_TRACKING=true", \
+  "-Djava.io.tmpdir=/tmp", \
+  "-XX:+UseParallelGC", \
+  "-XX:MaxRAMPercentage=60", \
+  "-XX:+ExitOnOutOfMemoryError", \
+  "-jar", "/opt/ternstream/app/quarkus-run.jar"]
+CMD ["serve"]

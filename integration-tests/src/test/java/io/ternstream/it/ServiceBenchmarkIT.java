@@ -1,0 +1,175 @@
+package io.ternstream.it;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.ternstream.engine.Engine;
+import io.ternstream.engine.EngineOptions;
+import io.ternstream.engine.sampling.Sampler;
+import io.ternstream.engine.sampling.SamplingParams;
+import io.ternstream.engine.state.SessionState;
+import io.ternstream.schemas.TokenEvent;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Kafka overhead and batching gain, measured in one run (not part of the default test run; see
+ * the bench profile in this module's pom): time to first token and inter-token latency over Kafka
+ * versus calling the engine directly, and aggregate tokens/s at 1, 8, 32 and 128 sessions.
+ * Client-side times: from the prompt's send to the token event's arrival at a consumer.
+ */
+class ServiceBenchmarkIT {
+    private static final List<Integer> PROMPT = IntStream.range(0, 16).mapToObj(i -> 3 + i * 7).toList();
+    private static final int TOKENS = 64;
+    private static final int SAMPLES = 30;
+    /** The bundled model by default; -Dternstream.bench.model=golden for the tiny golden checkpoint. */
+    private static final java.nio.file.Path MODEL = "golden".equals(System.getProperty("ternstream.bench.model"))
+            ? ServiceProcess.GOLDEN_MODEL : ServiceProcess.BUNDLED_MODEL;
+
+    @Test
+    void kafkaOverheadAndThroughput() throws Exception {
+        StringBuilder report = new StringBuilder("model: " + MODEL.getFileName() + "\n\n");
+        double[] direct = engineDirect();
+        Broker.Topics topics = Broker.Topics.create("bench", 4);
+        try (Clients kafka = new Clients(topics);
+             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, "-Dternstream.model.threads=1",
+                     "-Xmx1g")) {
+            runBatch(kafka, "warm", 32, TOKENS); // JIT warm-up of the service and the engine
+            List<Double> ttft = new ArrayList<>();
+            List<Double> itl = new ArrayList<>();
+            List<Double> serviceTtft = new ArrayList<>();
+            List<Double> inbound = new ArrayList<>();
+            List<Double> outbound = new ArrayList<>();
+            for (int i = 0; i < SAMPLES; i++) {
+                String session = "lat-" + i;
+                long sent = System.nanoTime();
+                long promptTimestamp = kafka.send(Clients.tokens(session, "r", PROMPT, TOKENS));
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(5))
+                        .until(() -> kafka.completed(session, "r"));
+                List<Clients.Received> events = kafka.events(session).stream()
+                        .filter(r -> r.event() instanceof TokenEvent).toList();
+                ttft.add((events.getFirst().nanos() - sent) / 1e6);
+                double inService = kafka.completion(session, "r").usage().timeToFirstTokenMs();
+                serviceTtft.add(inService);
+                Clients.Received first = events.getFirst();
+                // record timestamps (ms, one clock): prompt created -> first token created -> first token received
+                inbound.add(first.recordTimestamp() - promptTimestamp - inService);
+                outbound.add((double) (first.receivedMillis() - first.recordTimestamp()));
+                // mean interval of the turn: single gaps say more about the consumer's fetch batching
+                itl.add((events.getLast().nanos() - events.getFirst().nanos()) / 1e6 / (events.size() - 1));
+            }
+            double kafkaTtft = median(ttft);
+            double kafkaItl = median(itl);
+            report.append("| measure (p50) | engine direct | over Kafka | Kafka overhead |\n|---|---|---|---|\n");
+            report.append(String.format("| time to first token, %d-token prompt | %.2f ms | %.2f ms | %.2f ms |%n",
+                    PROMPT.size(), direct[0], kafkaTtft, kafkaTtft - direct[0]));
+            report.append(String.format("| inter-token latency (mean of a %d-token turn) | %.3f ms | %.3f ms | %.3f ms |%n",
+                    TOKENS, direct[1], kafkaItl, kafkaItl - direct[1]));
+            report.append(String.format("%nof the time to first token over Kafka, inside the service (record polled to first"
+                    + " token handed to the producer), p50: %.2f ms; prompt record created to polled by the service,"
+                    + " p50: %.1f ms; token record created to received by the client, p50: %.1f ms"
+                    + " (record timestamps have millisecond resolution)%n", median(serviceTtft), median(inbound),
+                    median(outbound)));
+            report.append(String.format("%nload average during the run: %s%n%n", loadAverage()));
+            report.append("| concurrent sessions | tokens | seconds | tokens/s over Kafka | vs 1 session | engine direct stepBatch tokens/s |\n|---|---|---|---|---|---|\n");
+            double single = 0;
+            for (int sessions : new int[] {1, 8, 32, 128}) {
+                double[] r = runBatch(kafka, "agg" + sessions, sessions, TOKENS);
+                if (sessions == 1) {
+                    single = r[0] / r[1];
+                }
+                report.append(String.format("| %d | %.0f | %.2f | %.0f | %.1fx | %.0f |%n", sessions, r[0], r[1], r[0] / r[1],
+                        r[0] / r[1] / single, directBatch(sessions)));
+            }
+            report.append(String.format("%nservice metrics: batch size mean %.1f%n",
+                    service.metric("ternstream_batch_size_sum") / service.metric("ternstream_batch_size_count")));
+        }
+        System.out.println(report);
+        Path out = Path.of(System.getProperty("ternstream.bench.out", "target/bench"));
+        Files.createDirectories(out);
+        Files.writeString(out.resolve("service.md"), report);
+    }
+
+    /** Sends one prompt to each of n new sessions at once; returns {tokens, seconds} until all complete. */
+    private static double[] runBatch(Clients kafka, String prefix, int n, int maxTokens) {
+        List<String> sessions = IntStream.range(0, n).mapToObj(i -> prefix + "-" + i).toList();
+        long start = System.nanoTime();
+        sessions.forEach(s -> kafka.send(Clients.tokens(s, "r", PROMPT, maxTokens)));
+        await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(5))
+                .until(() -> sessions.stream().allMatch(s -> kafka.completed(s, "r")));
+        long end = sessions.stream().flatMap(s -> kafka.events(s).stream()).mapToLong(Clients.Received::nanos).max()
+                .orElseThrow(); // arrival of the last event, not when the wait noticed it
+        double seconds = (end - start) / 1e9;
+        double tokens = sessions.stream().mapToInt(s -> kafka.completion(s, "r").usage().completionTokens()).sum();
+        assertTrue(tokens > 0);
+        return new double[] {tokens, seconds};
+    }
+
+    /** {time to first token, inter-token latency} in ms, p50, with the engine called in this JVM. */
+    private static double[] engineDirect() throws Exception {
+        try (Engine engine = Engine.open(MODEL, new EngineOptions(1))) {
+            int[] prompt = PROMPT.stream().mapToInt(Integer::intValue).toArray();
+            List<Double> ttft = new ArrayList<>();
+            List<Double> itl = new ArrayList<>();
+            for (int round = 0; round < SAMPLES + 10; round++) {
+                SessionState state = engine.newState();
+                Sampler sampler = new Sampler(SamplingParams.greedy());
+                long t0 = System.nanoTime();
+                int token = sampler.sample(engine.prefill(state, prompt), null, 0);
+                long t1 = System.nanoTime();
+                for (int k = 1; k < TOKENS; k++) {
+                    token = sampler.sample(engine.step(state, token), null, 0);
+                }
+                long t2 = System.nanoTime();
+                if (round >= 10) { // after warm-up
+                    ttft.add((t1 - t0) / 1e6);
+                    itl.add((t2 - t1) / 1e6 / (TOKENS - 1));
+                }
+            }
+            return new double[] {median(ttft), median(itl)};
+        }
+    }
+
+    /** Tokens/s of the engine alone stepping a batch of this many sessions (no sampling, no Kafka). */
+    private static double directBatch(int batch) throws Exception {
+        try (Engine engine = Engine.open(MODEL, new EngineOptions(1))) {
+            SessionState[] states = new SessionState[batch];
+            int[] tokens = new int[batch];
+            float[][] logits = new float[batch][engine.config().vocabSize()];
+            for (int i = 0; i < batch; i++) {
+                states[i] = engine.newState();
+                tokens[i] = 5 + i % 100;
+            }
+            for (long end = System.nanoTime() + 500_000_000L; System.nanoTime() < end; ) {
+                engine.stepBatch(states, tokens, logits); // JIT warm-up, half a second
+            }
+            long t0 = System.nanoTime();
+            int steps = 0;
+            while (steps < TOKENS || System.nanoTime() - t0 < 500_000_000L) {
+                engine.stepBatch(states, tokens, logits);
+                steps++;
+            }
+            return (double) batch * steps / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
+    private static double median(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).toArray();
+        Arrays.sort(v);
+        return v[v.length / 2];
+    }
+}

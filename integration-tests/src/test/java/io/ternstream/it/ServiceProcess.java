@@ -1,0 +1,186 @@
+package io.ternstream.it;
+
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The service as a separate JVM ({@code quarkus-run.jar serve}), exactly as deployed, so a test
+ * can kill it with SIGKILL. Output goes to target/it-logs/NAME.log.
+ */
+final class ServiceProcess implements AutoCloseable {
+    static final Path GOLDEN_MODEL = Path.of(System.getProperty("ternstream.golden.dir", "../../shared/golden/hgrn-bit-tiny"));
+    static final Path BUNDLED_MODEL = Path.of(System.getProperty("ternstream.bundled.dir", "../models/ternstream-tiny"));
+    private static final Path APP = Path.of(System.getProperty("ternstream.service.app", "../service/target/quarkus-app"));
+    private static final Path LOGS = Path.of(System.getProperty("ternstream.it.logs", "target/it-logs"));
+
+    private final Process process;
+    private final int httpPort;
+    private final Path log;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    private ServiceProcess(Process process, int httpPort, Path log) {
+        this.process = process;
+        this.httpPort = httpPort;
+        this.log = log;
+    }
+
+    /** Starts an instance and waits until it is ready and owns partitions. */
+    static ServiceProcess start(String name, Broker.Topics topics, String... extraProperties) {
+        return start(name, topics, GOLDEN_MODEL, extraProperties);
+    }
+
+    static ServiceProcess start(String name, Broker.Topics topics, Path model, String... extraProperties) {
+        try {
+            Files.createDirectories(LOGS);
+            int port = freePort();
+            List<String> cmd = new ArrayList<>(List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                    "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx384m", "-XX:+UseSerialGC",
+                    "-Dternstream.kafka.session-timeout=4s",
+                    "-Dternstream.model.threads=1"));
+            cmd.addAll(topics.serviceArgs());
+            cmd.addAll(List.of(extraProperties));
+            cmd.addAll(List.of("-jar", APP.resolve("quarkus-run.jar").toString(), "serve",
+                    "--bootstrap-servers", Broker.bootstrapServers(),
+                    "--model", model.toString(),
+                    "--http-port", Integer.toString(port)));
+            Path log = LOGS.resolve(name + ".log");
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            ServiceProcess service = new ServiceProcess(p, port, log);
+            // a gateway-only instance owns no prompt partitions: ready is all it can report
+            service.awaitReady(!List.of(extraProperties).contains("-Dternstream.role=gateway"));
+            return service;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void awaitReady(boolean ownsPartitions) {
+        await("service " + log.getFileName() + " ready").atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250))
+                .failFast(() -> !process.isAlive())
+                .until(() -> get("/q/health/ready") == 200
+                        && (!ownsPartitions || metric("ternstream_partitions_assigned") > 0));
+    }
+
+    /** http://127.0.0.1:PORT, where the gateway's HTTP API and WebSocket listen. */
+    String baseUrl() {
+        return "http://127.0.0.1:" + httpPort;
+    }
+
+    int get(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+        } catch (IOException | InterruptedException e) {
+            return -1;
+        }
+    }
+
+    String body(String path) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                    .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException | InterruptedException e) {
+            return "";
+        }
+    }
+
+    /** Sum of a Prometheus series (all label sets), or -1 when the endpoint does not answer. */
+    double metric(String name) {
+        String text = body("/q/metrics");
+        if (text.isEmpty()) {
+            return -1;
+        }
+        double sum = 0;
+        for (String line : text.split("\n")) {
+            if (line.startsWith(name + " ") || line.startsWith(name + "{")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    /** A quantile of a Prometheus summary, e.g. quantile("x_seconds", "0.5"). */
+    double quantile(String name, String q) {
+        for (String line : body("/q/metrics").split("\n")) {
+            if (line.startsWith(name + "{") && line.contains("quantile=\"" + q + "\"")) {
+                return Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return Double.NaN;
+    }
+
+    /** What {@code ./ternstream client ...} printed, and its exit status. */
+    record ClientRun(int status, String out, String err) {}
+
+    /** Runs the terminal client ({@code quarkus-run.jar client ...}) as its own process. */
+    static ClientRun client(String... args) {
+        try {
+            List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-jar", APP.resolve("quarkus-run.jar").toString(), "client"));
+            cmd.addAll(List.of(args));
+            Path out = Files.createTempFile("client", ".out");
+            Path err = Files.createTempFile("client", ".err");
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new AssertionError("client did not finish");
+            }
+            return new ClientRun(p.exitValue(), Files.readString(out), Files.readString(err));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    /** SIGKILL: no shutdown hook, no commit, no leaving the group. */
+    void kill9() {
+        process.destroyForcibly();
+        try {
+            process.waitFor();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Graceful stop (SIGTERM), as an orchestrator would. */
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            process.destroy();
+            try {
+                if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package io.ternstream.schemas;
+
+/**
+ * Names shared by the service, its clients and the tests: default topic names, header names and
+ * the message type discriminators. Topic names are only defaults; the service reads the real names
+ * from its configuration.
+ */
+public final class Contracts {
+    private Contracts() {}
+
+    /** Default topic names. The state topic must have the same partition count as the prompts topic. */
+    public static final String TOPIC_PROMPTS = "ternstream.prompts";
+    public static final String TOPIC_REPLIES = "ternstream.replies";
+    public static final String TOPIC_SESSION_STATE = "ternstream.session-state";
+    public static final String TOPIC_DEAD_LETTERS = "ternstream.dead-letters";
+
+    /** Reply-event headers: let a consumer route and de-duplicate without parsing the value. */
+    public static final String HEADER_EVENT_TYPE = "ternstream-event-type";
+    public static final String HEADER_REQUEST_ID = "ternstream-request-id";
+    public static final String HEADER_SEQ = "ternstream-seq";
+
+    /** Dead-letter headers: why the original record was rejected and where it came from. */
+    public static final String HEADER_DLQ_REASON = "ternstream-dlq-reason";
+    public static final String HEADER_DLQ_CODE = "ternstream-dlq-code";
+    public static final String HEADER_DLQ_TOPIC = "ternstream-dlq-topic";
+    public static final String HEADER_DLQ_PARTITION = "ternstream-dlq-partition";
+    public static final String HEADER_DLQ_OFFSET = "ternstream-dlq-offset";
+
+    /** W3C trace context, carried on prompts, replies and state records. */
+    public static final String HEADER_TRACEPARENT = "traceparent";
+    public static final String HEADER_TRACESTATE = "tracestate";
+
+    /** Values of the "type" field of messages on the prompts topic. */
+    public static final String TYPE_PROMPT = "prompt";
+    public static final String TYPE_CANCEL = "cancel";
+    public static final String TYPE_RESET = "reset";
+    public static final String TYPE_FORK = "fork";
+    public static final String TYPE_DELETE = "delete";
+    public static final String TYPE_IMPORT = "import";
+
+    /** Values of the "type" field of reply events. */
+    public static final String TYPE_TOKEN = "token";
+    public static final String TYPE_COMPLETE = "complete";
+    public static final String TYPE_ERROR = "error";
+    public static final String TYPE_ACK = "ack";
+}

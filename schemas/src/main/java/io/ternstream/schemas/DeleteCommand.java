@@ -1,0 +1,4 @@
+package io.ternstream.schemas;
+
+/** Deletes the session and its stored state. */
+public record DeleteCommand(String sessionId, String requestId) implements PromptTopicMessage {}
