@@ -3,6 +3,7 @@ package io.ternstream.engine.model;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
@@ -120,5 +121,49 @@ public final class Activations {
     /** silu(x)·y computed as the reference does: x·y / (1 + exp(-x)). */
     public static float swiglu(float x, float y) {
         return x * y / (1f + (float) Math.exp(-x));
+    }
+
+    /*
+     * The element-wise steps below evaluate exp with the Vector API (a vectorized exp, within an ulp of
+     * Math.exp) on every element, tails included through masks, so a value never depends on where a
+     * thread's range starts: prefill, single steps and batches stay bit-identical to one another. They
+     * are per column and per channel, so unlike the weights they do not amortize over a batch; scalar
+     * Math.exp here cost as much as the ternary products at batch 16.
+     */
+
+    /** out[k] = silu(x[xOff + k])·y[yOff + k] for k in [from, to), as {@link #swiglu}. */
+    public static void swigluInto(float[] x, int xOff, float[] y, int yOff, float[] out, int from, int to) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int k = from; k < to; k += F.length()) {
+            VectorMask<Float> m = F.indexInRange(k, to);
+            FloatVector xv = FloatVector.fromArray(F, x, xOff + k, m);
+            FloatVector yv = FloatVector.fromArray(F, y, yOff + k, m);
+            xv.mul(yv).div(one.add(xv.neg().lanewise(VectorOperators.EXP))).intoArray(out, k, m);
+        }
+    }
+
+    /**
+     * The MLGRU recurrence and output gate over channels [from, to) of one column:
+     * f = σ(f) (or γ + (1-γ)σ(f) with a lower bound); h = f·h + silu(i)·(1-f); o = RMSNorm(g)·w·silu(h),
+     * where {@code gRms} is RMSNorm's factor of g. Updates {@code state} and writes {@code out}.
+     */
+    public static void recurrence(float[] i, float[] f, float[] g, float gRms, float[] w, float[] gamma,
+                                  float[] state, float[] out, int from, int to) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int k = from; k < to; k += F.length()) {
+            VectorMask<Float> m = F.indexInRange(k, to);
+            FloatVector fv = FloatVector.fromArray(F, f, k, m);
+            FloatVector forget = one.div(one.add(fv.neg().lanewise(VectorOperators.EXP)));
+            if (gamma != null) {
+                FloatVector gv = FloatVector.fromArray(F, gamma, k, m);
+                forget = gv.add(one.sub(gv).mul(forget));
+            }
+            FloatVector iv = FloatVector.fromArray(F, i, k, m);
+            FloatVector input = iv.mul(one.sub(forget)).div(one.add(iv.neg().lanewise(VectorOperators.EXP)));
+            FloatVector h = forget.mul(FloatVector.fromArray(F, state, k, m)).add(input);
+            h.intoArray(state, k, m);
+            FloatVector normedG = FloatVector.fromArray(F, g, k, m).mul(gRms).mul(FloatVector.fromArray(F, w, k, m));
+            normedG.mul(h.div(one.add(h.neg().lanewise(VectorOperators.EXP)))).intoArray(out, k, m);
+        }
     }
 }

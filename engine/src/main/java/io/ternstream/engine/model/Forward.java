@@ -194,24 +194,12 @@ public final class Forward {
             int width = recurrence ? d : inter;
             int from = alignedSplit(width, part, parts), to = alignedSplit(width, part + 1, parts);
             if (!recurrence) {
-                for (int c = 0; c < n; c++) {
-                    float[] u = hOut[c], in = downIn[c];
-                    for (int k = from; k < to; k++) in[k] = Activations.swiglu(u[k], u[inter + k]);
-                }
+                for (int c = 0; c < n; c++) Activations.swigluInto(hOut[c], 0, hOut[c], inter, downIn[c], from, to);
                 return;
             }
             float[] gamma = layer.lowerBound(), w = layer.gNorm();
             for (int c = 0; c < n; c++) { // column order = time order for columns sharing a state
-                float[] state = states[c].layer(l);
-                float[] i = iOut[c], f = fOut[c], g = gOut[c], o = normed[c];
-                float r = gRms[c];
-                for (int k = from; k < to; k++) {
-                    float forget = Activations.sigmoid(f[k]);
-                    if (gamma != null) forget = gamma[k] + (1f - gamma[k]) * forget;
-                    float hk = forget * state[k] + Activations.swiglu(i[k], 1f - forget);
-                    state[k] = hk;
-                    o[k] = ((g[k] * r) * w[k]) * Activations.swiglu(hk, 1f); // silu(h) gates the normalized g
-                }
+                Activations.recurrence(iOut[c], fOut[c], gOut[c], gRms[c], w, gamma, states[c].layer(l), normed[c], from, to);
             }
         }
 
