@@ -4,11 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ternstream.engine.golden.Golden;
 import io.ternstream.engine.parallel.MemoryBandwidth;
+import io.ternstream.engine.cli.CliRun.Captured;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -34,12 +33,12 @@ class BenchCommandTest {
         Files.writeString(config, """
                 {"model_type": "hgrn_bit", "vocab_size": 300, "hidden_size": 64, "num_hidden_layers": 2, "intermediate_size": 96}
                 """);
-        Captured c = run("bench", "--random-config", config.toString(), "--prompt-tokens", "10", "--gen-tokens", "3",
+        Captured c = CliRun.run("bench", "--random-config", config.toString(), "--prompt-tokens", "10", "--gen-tokens", "3",
                 "--threads", "1,2", "--batch", "1,3", "--context", "4,40", "--warmup-tokens", "2", "--repeats", "1", "--no-bandwidth");
-        assertEquals(0, c.code, c.err);
+        assertEquals(0, c.code(), c.err());
         List<JsonNode> rows = new ArrayList<>();
-        for (String line : c.out.strip().split("\n")) rows.add(JSON.readTree(line));
-        assertEquals(8, rows.size(), c.out);
+        for (String line : c.out().strip().split("\n")) rows.add(JSON.readTree(line));
+        assertEquals(8, rows.size(), c.out());
         for (JsonNode row : rows) {
             for (String key : CONTRACT) assertTrue(row.has(key), "missing " + key + " in " + row);
             assertThat(row.get("decode_tokens_per_s").asDouble()).isPositive();
@@ -57,10 +56,10 @@ class BenchCommandTest {
 
     @Test
     void runsOnAModelFolderWithBandwidthBound() throws Exception {
-        Captured c = run("bench", "--model", Golden.dir().toString(), "--prompt-tokens", "8", "--gen-tokens", "2",
+        Captured c = CliRun.run("bench", "--model", Golden.dir().toString(), "--prompt-tokens", "8", "--gen-tokens", "2",
                 "--threads", "1", "--warmup-tokens", "1", "--repeats", "1", "--bandwidth-mib", "64");
-        assertEquals(0, c.code, c.err);
-        JsonNode row = JSON.readTree(c.out.strip());
+        assertEquals(0, c.code(), c.err());
+        JsonNode row = JSON.readTree(c.out().strip());
         assertEquals(Golden.dir().getFileName().toString(), row.get("config").asText());
         assertThat(row.get("read_gb_per_s_1_thread").asDouble()).isPositive();
         assertThat(row.get("bound_tokens_per_s_1_thread").asDouble()).isPositive();
@@ -79,29 +78,15 @@ class BenchCommandTest {
         assertUsageError("--context must be >= 1", "bench", "--random-config", "370m", "--context", "16,-1");
         assertUsageError("is not an int", "bench", "--random-config", "370m", "--threads", "two");
         assertUsageError("not a model folder", "bench", "--model", tmp.resolve("absent").toString());
-        Captured c = run("bench", "--random-config", tmp.resolve("none.json").toString(), "--no-bandwidth");
-        assertTrue(c.code != 0, "a missing config file must fail");
-        assertThat(c.err).contains("missing config.json");
+        Captured c = CliRun.run("bench", "--random-config", tmp.resolve("none.json").toString(), "--no-bandwidth");
+        assertTrue(c.code() != 0, "a missing config file must fail");
+        assertThat(c.err()).contains("missing config.json");
     }
 
     private void assertUsageError(String message, String... args) {
-        Captured c = run(args);
-        assertEquals(2, c.code, "exit code for " + String.join(" ", args) + "; stderr: " + c.err);
-        assertThat(c.err).contains(message);
+        Captured c = CliRun.run(args);
+        assertEquals(2, c.code(), "exit code for " + String.join(" ", args) + "; stderr: " + c.err());
+        assertThat(c.err()).contains(message);
     }
 
-    record Captured(int code, String out, String err) {}
-
-    private static synchronized Captured run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-        try {
-            return new Captured(TernstreamCli.execute(args), out.toString(), err.toString());
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 }

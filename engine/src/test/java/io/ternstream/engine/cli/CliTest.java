@@ -2,11 +2,10 @@ package io.ternstream.engine.cli;
 
 import io.ternstream.engine.golden.Golden;
 import io.ternstream.engine.safetensors.SafetensorsFile;
+import io.ternstream.engine.cli.CliRun.Captured;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.stream.Collectors;
@@ -62,38 +61,23 @@ class CliTest {
 
     @Test
     void aBrokenModelFolderFailsWithExitCode1AndNamesTheProblem() {
-        Captured c = run("logits", "--model", tmp.toString(), "--tokens", "1", "--out", tmp.resolve("o").toString());
-        assertEquals(1, c.code);
-        assertThat(c.err).contains("missing config.json");
+        Captured c = CliRun.run("logits", "--model", tmp.toString(), "--tokens", "1", "--out", tmp.resolve("o").toString());
+        assertEquals(1, c.code());
+        assertThat(c.err()).contains("missing config.json");
     }
 
     @Test
     void generateStreamsTokenIdsForAModelWithoutTokenizer() {
-        Captured c = run("generate", "--model", Golden.dir().toString(), "--tokens", "263,188,163,182,103,275,77,220",
+        Captured c = CliRun.run("generate", "--model", Golden.dir().toString(), "--tokens", "263,188,163,182,103,275,77,220",
                 "--max-tokens", "5", "--temperature", "0");
-        assertEquals(0, c.code, c.err);
-        assertThat(c.out.trim()).isEqualTo("446,113,116,125,315"); // the reference's greedy continuation
+        assertEquals(0, c.code(), c.err());
+        assertThat(c.out().trim()).isEqualTo("446,113,116,125,315"); // the reference's greedy continuation
     }
 
     private void assertUsageError(String message, String... args) {
-        Captured c = run(args);
-        assertEquals(2, c.code, "exit code for " + String.join(" ", args) + "; stderr: " + c.err);
-        assertThat(c.err).contains(message);
+        Captured c = CliRun.run(args);
+        assertEquals(2, c.code(), "exit code for " + String.join(" ", args) + "; stderr: " + c.err());
+        assertThat(c.err()).contains(message);
     }
 
-    record Captured(int code, String out, String err) {}
-
-    private static synchronized Captured run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-        try {
-            int code = TernstreamCli.execute(args);
-            return new Captured(code, out.toString(), err.toString());
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 }

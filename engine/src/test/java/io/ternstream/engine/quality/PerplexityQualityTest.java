@@ -7,11 +7,11 @@ import io.ternstream.engine.state.SessionState;
 import io.ternstream.engine.tokenizer.TextTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import io.ternstream.engine.cli.CliRun;
+import io.ternstream.engine.cli.CliRun.Captured;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -84,7 +84,7 @@ class PerplexityQualityTest {
 
     @Test
     void perplexityCommandPrintsOneJsonLineWithTheSameNumbers() throws Exception {
-        Captured c = run("perplexity", "--model", BundledModel.dir().toString(),
+        Captured c = CliRun.run("perplexity", "--model", BundledModel.dir().toString(),
                 "--file", BundledModel.dir().resolve("validation.txt").toString(), "--threads", "2");
         assertEquals(0, c.code(), c.err());
         String[] lines = c.out().strip().split("\n");
@@ -98,12 +98,12 @@ class PerplexityQualityTest {
     @Test
     void perplexityCommandRejectsTextThatIsNotUtf8OrTooShort() throws Exception {
         Path latin1 = Files.write(tmp.resolve("latin1.txt"), new byte[] {'c', 'a', 'f', (byte) 0xE9, '\n'});
-        Captured bad = run("perplexity", "--model", BundledModel.dir().toString(), "--file", latin1.toString());
+        Captured bad = CliRun.run("perplexity", "--model", BundledModel.dir().toString(), "--file", latin1.toString());
         assertEquals(2, bad.code(), bad.err());
         assertThat(bad.err()).contains("is not UTF-8 text");
 
         Path empty = Files.write(tmp.resolve("empty.txt"), new byte[0]);
-        Captured none = run("perplexity", "--model", BundledModel.dir().toString(), "--file", empty.toString());
+        Captured none = CliRun.run("perplexity", "--model", BundledModel.dir().toString(), "--file", empty.toString());
         assertEquals(2, none.code(), none.err());
         assertThat(none.err()).contains("at least two tokens");
     }
@@ -116,18 +116,4 @@ class PerplexityQualityTest {
         return logits[target] - max - Math.log(sum);
     }
 
-    record Captured(int code, String out, String err) {}
-
-    static synchronized Captured run(String... args) {
-        PrintStream oldOut = System.out, oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(out, true));
-        System.setErr(new PrintStream(err, true));
-        try {
-            return new Captured(TernstreamCli.execute(args), out.toString(), err.toString());
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
 }
