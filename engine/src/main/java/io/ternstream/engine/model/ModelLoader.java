@@ -44,9 +44,7 @@ public final class ModelLoader {
         List<SafetensorsFile> files = openWeightFiles(dir);
         try {
             Tensors tensors = new Tensors(files);
-            HgrnBitModel model = build(config, dir, tensors, () -> files.forEach(SafetensorsFile::close));
-            tensors.reportUnused();
-            return model;
+            return build(config, dir, tensors, () -> files.forEach(SafetensorsFile::close));
         } catch (RuntimeException e) {
             files.forEach(SafetensorsFile::close);
             throw e;
@@ -89,7 +87,6 @@ public final class ModelLoader {
     /** Name → tensor over all shards, with shape checks that name the file and tensor. */
     private static final class Tensors {
         private final Map<String, Tensor> byName = new LinkedHashMap<>();
-        private final Map<String, Boolean> used = new LinkedHashMap<>();
         private final String where;
 
         Tensors(List<SafetensorsFile> files) {
@@ -97,7 +94,6 @@ public final class ModelLoader {
                 for (Tensor t : f.tensors().values()) {
                     Tensor previous = byName.put(t.name(), t);
                     if (previous != null) throw new ModelFormatException("tensor '" + t.name() + "' appears in both " + previous.file() + " and " + t.file());
-                    used.put(t.name(), false);
                 }
             }
             where = files.size() == 1 ? files.getFirst().path().toString() : files.getFirst().path().getParent() + " (sharded)";
@@ -111,16 +107,11 @@ public final class ModelLoader {
                         + ", expected " + Arrays.toString(shape));
             }
             if (!t.dtype().isFloat()) throw new ModelFormatException(t.file() + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected F32, F16 or BF16");
-            used.put(name, true);
             return t;
         }
 
         boolean has(String name) {
             return byName.containsKey(name);
-        }
-
-        void reportUnused() {
-            // Extra tensors (e.g. rotary caches of other exporters) are harmless; nothing to do.
         }
 
         Iterable<Tensor> all() {
