@@ -15,6 +15,7 @@ public final class ActivationBatch {
     private final short[][] codes;       // [C][paddedColsFor(maxCols)] values in [-128, 127]
     private final float[] inverseScale;  // [C] 1/s of each column's absmax quantization
     private final short[][] tables;      // [C][kernel-defined] derived form, or null
+    private final int[] codeSums;        // [C] sum of each column's codes (kernels that store T + 1 subtract it)
     private int cols;
 
     public ActivationBatch(TernaryKernel kernel, int maxColumns, int maxCols) {
@@ -22,6 +23,7 @@ public final class ActivationBatch {
         this.maxCols = maxCols;
         this.codes = new short[maxColumns][TernaryMatrix.paddedColsFor(maxCols)];
         this.inverseScale = new float[maxColumns];
+        this.codeSums = new int[maxColumns];
         int tableLength = kernel.tableLength(maxCols);
         this.tables = tableLength > 0 ? new short[maxColumns][tableLength] : null;
     }
@@ -54,7 +56,16 @@ public final class ActivationBatch {
         // positions past cols may hold codes of a wider product that used this buffer before
         java.util.Arrays.fill(codes[c], cols, Math.min(codes[c].length, TernaryMatrix.paddedColsFor(cols)), (short) 0);
         this.inverseScale[c] = inverseScale;
+        int sum = 0;
+        short[] q = codes[c];
+        for (int i = 0; i < cols; i++) sum += q[i];
+        codeSums[c] = sum;
         if (tables != null) kernel.prepare(codes[c], cols, tables[c]);
+    }
+
+    /** Sum of column {@code c}'s codes over [0, cols). */
+    public int codeSum(int c) {
+        return codeSums[c];
     }
 
     short[][] codes() {

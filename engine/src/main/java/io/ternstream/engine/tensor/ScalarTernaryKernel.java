@@ -1,8 +1,9 @@
 package io.ternstream.engine.tensor;
 
 /**
- * The reference kernel, for either layout: BITMASKS walks the set bits of each mask word and adds or
- * subtracts activations; TRIPLETS decodes each base-3 group index digit by digit.
+ * The reference kernel, for every layout: BITMASKS walks the set bits of each mask word and adds or
+ * subtracts activations; TRIPLETS decodes each base-3 group index digit by digit; INTERLEAVED reads
+ * each weight's two bits.
  */
 public final class ScalarTernaryKernel implements TernaryKernel {
 
@@ -23,7 +24,11 @@ public final class ScalarTernaryKernel implements TernaryKernel {
         for (int b = 0; b < batch; b++) {
             short[] q = in.codes(b);
             for (int r = rowStart; r < rowEnd; r++) {
-                int dot = layout == TernaryMatrix.Layout.BITMASKS ? bitmaskDot(m, r, q) : tripletDot(m, r, q);
+                int dot = switch (layout) {
+                    case BITMASKS -> bitmaskDot(m, r, q);
+                    case TRIPLETS -> tripletDot(m, r, q);
+                    case INTERLEAVED -> interleavedDot(m, r, q);
+                };
                 out[b][outOffset + r] = TernaryKernel.rescale(dot, m, in.inverseScale(b));
             }
         }
@@ -64,8 +69,24 @@ public final class ScalarTernaryKernel implements TernaryKernel {
         return dot;
     }
 
+    private static int interleavedDot(TernaryMatrix m, int r, short[] q) {
+        short[] packed = m.chunks();
+        int base = r * m.rowShorts(), cols = m.cols();
+        int dot = 0;
+        for (int c = 0; c < cols; c++) {
+            int s = packed[base + (c / TernaryMatrix.CHUNK_COLS) * TernaryMatrix.CHUNK_SHORTS + c % TernaryMatrix.CHUNK_SHORTS];
+            int t = ((s >>> (2 * ((c % TernaryMatrix.CHUNK_COLS) / TernaryMatrix.CHUNK_SHORTS))) & 3) - 1;
+            dot += t * q[c];
+        }
+        return dot;
+    }
+
     @Override
     public String name() {
-        return layout == TernaryMatrix.Layout.BITMASKS ? "scalar" : "scalar-triplets";
+        return switch (layout) {
+            case BITMASKS -> "scalar";
+            case TRIPLETS -> "scalar-triplets";
+            case INTERLEAVED -> "scalar-interleaved";
+        };
     }
 }

@@ -35,11 +35,11 @@ public interface TernaryKernel {
     }
 
     /**
-     * The kernel chosen by {@code -Dternstream.kernel=scalar|vector|lut}; default lut where 512-bit
-     * vectors are available (it needs 32 16-bit lanes), vector otherwise.
+     * The kernel chosen by {@code -Dternstream.kernel=NAME} (see {@link #byName}); default lut where
+     * 512-bit vectors are available (it needs 32 16-bit lanes), interleaved otherwise.
      */
     static TernaryKernel selected() {
-        String fallback = ShortVector.SPECIES_PREFERRED.length() >= TernaryMatrix.ROW_BLOCK ? "lut" : "vector";
+        String fallback = ShortVector.SPECIES_PREFERRED.length() >= TernaryMatrix.ROW_BLOCK ? "lut" : "interleaved";
         return byName(System.getProperty("ternstream.kernel", fallback));
     }
 
@@ -49,7 +49,12 @@ public interface TernaryKernel {
             case "scalar-triplets" -> new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS);
             case "vector" -> new VectorTernaryKernel();
             case "lut" -> new LutTernaryKernel();
-            default -> throw new IllegalArgumentException("ternstream.kernel must be scalar, scalar-triplets, vector or lut, got " + choice);
+            case "scalar-interleaved" -> new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED);
+            case "muladd" -> new MulAddTernaryKernel();
+            case "column-lut" -> new ColumnLutTernaryKernel();
+            case "interleaved" -> new InterleavedTernaryKernel();
+            default -> throw new IllegalArgumentException("ternstream.kernel must be one of scalar, scalar-triplets, scalar-interleaved, "
+                    + "vector, lut, muladd, column-lut, interleaved; got " + choice);
         };
     }
 

@@ -17,6 +17,11 @@ import java.util.Arrays;
  *     16-bit short; rows in blocks of {@link #ROW_BLOCK}, so that the 32 shorts of one block and one
  *     group triple are contiguous: {@code triplets[((block · tripleCount) + triple) · 32 + rowInBlock]}.
  *     A 32-lane vector then holds one group index per row, ready to select from a 27-entry table.
+ * <li>{@link Layout#INTERLEAVED}, 2 bits per weight, for 256-bit vectors: each row is {@code chunks}
+ *     runs of 16 shorts covering 128 columns; bits 2j, 2j+1 of short i of chunk c hold T + 1 for column
+ *     {@code 128c + 16j + i}. One shift and one mask of a 16-lane vector yield the codes of 16
+ *     consecutive columns (plus one), with no cross-lane work; byte k of short i holds the four codes
+ *     of columns {@code 128c + 64k + 16m + i}, m = 0..3, an 8-bit index for 81-entry sum tables.
  * </ul>
  * Padding (columns past {@code cols}, rows past {@code rows} in the last block) holds T = 0, so kernels
  * never need to look at activations beyond {@code cols} or mask rows inside a block.
@@ -24,13 +29,17 @@ import java.util.Arrays;
 public final class TernaryMatrix {
 
     /** Packed forms; each kernel reads one. */
-    public enum Layout { BITMASKS, TRIPLETS }
+    public enum Layout { BITMASKS, TRIPLETS, INTERLEAVED }
 
     public static final int WORD_BITS = 64;
     /** Rows per block of the TRIPLETS layout: the 16-bit lanes of a 512-bit vector. */
     public static final int ROW_BLOCK = 32;
     /** Columns per short of the TRIPLETS layout: three groups of three. */
     public static final int TRIPLE_COLS = 9;
+    /** Columns per chunk of the INTERLEAVED layout: 16 shorts of 8 two-bit codes. */
+    public static final int CHUNK_COLS = 128;
+    /** Shorts per chunk of the INTERLEAVED layout. */
+    public static final int CHUNK_SHORTS = 16;
     /** Base-3 index of the all-zero group (1 + 3 + 9). */
     static final int ZERO_GROUP = 13;
 
@@ -41,9 +50,10 @@ public final class TernaryMatrix {
     private final int triples;      // TRIPLETS: shorts per row = ceil(cols / 9)
     private final long[] bits;      // BITMASKS: [rows][words][2] plus mask, minus mask; else null
     private final short[] triplets; // TRIPLETS: [rowBlocks][triples][ROW_BLOCK]; else null
+    private final short[] chunks;   // INTERLEAVED: [rows][chunkCount][CHUNK_SHORTS]; else null
     private final float dequant;    // 1 / s_w: the magnitude of a dequantized weight
 
-    private TernaryMatrix(int rows, int cols, Layout layout, long[] bits, short[] triplets, float dequant) {
+    private TernaryMatrix(int rows, int cols, Layout layout, long[] bits, short[] triplets, short[] chunks, float dequant) {
         this.rows = rows;
         this.cols = cols;
         this.layout = layout;
@@ -51,6 +61,7 @@ public final class TernaryMatrix {
         this.triples = triplesFor(cols);
         this.bits = bits;
         this.triplets = triplets;
+        this.chunks = chunks;
         this.dequant = dequant;
     }
 
@@ -62,13 +73,17 @@ public final class TernaryMatrix {
         return (cols + TRIPLE_COLS - 1) / TRIPLE_COLS;
     }
 
+    public static int chunksFor(int cols) {
+        return (cols + CHUNK_COLS - 1) / CHUNK_COLS;
+    }
+
     public static int rowBlocksFor(int rows) {
         return (rows + ROW_BLOCK - 1) / ROW_BLOCK;
     }
 
     /** Length an activation buffer needs for {@code cols} inputs in any layout (zero-padded past cols). */
     public static int paddedColsFor(int cols) {
-        return Math.max(wordsFor(cols) * WORD_BITS, triplesFor(cols) * TRIPLE_COLS);
+        return Math.max(Math.max(wordsFor(cols) * WORD_BITS, triplesFor(cols) * TRIPLE_COLS), chunksFor(cols) * CHUNK_COLS);
     }
 
     /** Source of the latent float weights, row-major; lets the loader stream from a mapped file. */
@@ -128,6 +143,7 @@ public final class TernaryMatrix {
         private final Layout layout;
         private final long[] bits;
         private final short[] triplets;
+        private final short[] chunks;
 
         public Builder(int rows, int cols, Layout layout) {
             if (rows < 1 || cols < 1) throw new IllegalArgumentException("matrix shape must be positive, got " + rows + "x" + cols);
@@ -137,8 +153,15 @@ public final class TernaryMatrix {
             if (layout == Layout.BITMASKS) {
                 bits = new long[Math.multiplyExact(rows * 2, wordsFor(cols))];
                 triplets = null;
+                chunks = null;
+            } else if (layout == Layout.INTERLEAVED) {
+                bits = null;
+                triplets = null;
+                chunks = new short[Math.multiplyExact(rows, chunksFor(cols) * CHUNK_SHORTS)];
+                Arrays.fill(chunks, (short) 0x5555); // T = 0 in every padding position
             } else {
                 bits = null;
+                chunks = null;
                 triplets = new short[Math.multiplyExact(rowBlocksFor(rows) * ROW_BLOCK, triplesFor(cols))];
                 // padding rows of the last block: all-zero groups
                 short zero = (short) (ZERO_GROUP | ZERO_GROUP << 5 | ZERO_GROUP << 10);
@@ -154,6 +177,15 @@ public final class TernaryMatrix {
                     byte t = codes[c];
                     if (t > 0) bits[base + (c >>> 6) * 2] |= 1L << (c & 63);
                     else if (t < 0) bits[base + (c >>> 6) * 2 + 1] |= 1L << (c & 63);
+                }
+                return;
+            }
+            if (layout == Layout.INTERLEAVED) {
+                int base = r * chunksFor(cols) * CHUNK_SHORTS;
+                for (int c = 0; c < cols; c++) {
+                    int at = base + (c / CHUNK_COLS) * CHUNK_SHORTS + c % CHUNK_SHORTS;
+                    int shift = 2 * ((c % CHUNK_COLS) / CHUNK_SHORTS);
+                    chunks[at] = (short) ((chunks[at] & ~(3 << shift)) | (code(codes, c) + 1) << shift);
                 }
                 return;
             }
@@ -178,7 +210,7 @@ public final class TernaryMatrix {
         }
 
         public TernaryMatrix build(float dequant) {
-            return new TernaryMatrix(rows, cols, layout, bits, triplets, dequant);
+            return new TernaryMatrix(rows, cols, layout, bits, triplets, chunks, dequant);
         }
     }
 
@@ -215,6 +247,15 @@ public final class TernaryMatrix {
         return triplets;
     }
 
+    short[] chunks() {
+        return chunks;
+    }
+
+    /** INTERLEAVED: shorts per row. */
+    int rowShorts() {
+        return chunksFor(cols) * CHUNK_SHORTS;
+    }
+
     /** Dequantized magnitude 1/s_w: a weight with code T stands for T * dequant(). */
     public float dequant() {
         return dequant;
@@ -227,6 +268,10 @@ public final class TernaryMatrix {
             long bit = 1L << (col & 63);
             return (bits[i] & bit) != 0 ? 1 : (bits[i + 1] & bit) != 0 ? -1 : 0;
         }
+        if (layout == Layout.INTERLEAVED) {
+            int s = chunks[row * rowShorts() + (col / CHUNK_COLS) * CHUNK_SHORTS + col % CHUNK_SHORTS];
+            return ((s >>> (2 * ((col % CHUNK_COLS) / CHUNK_SHORTS))) & 3) - 1;
+        }
         int s = triplets[((row / ROW_BLOCK) * triples + col / TRIPLE_COLS) * ROW_BLOCK + row % ROW_BLOCK];
         int within = col % TRIPLE_COLS;
         int index = (s >>> (5 * (within / 3))) & 31;
@@ -236,6 +281,6 @@ public final class TernaryMatrix {
 
     /** Bytes of packed weights read by one product. */
     public long packedBytes() {
-        return bits != null ? bits.length * 8L : triplets.length * 2L;
+        return bits != null ? bits.length * 8L : triplets != null ? triplets.length * 2L : chunks.length * 2L;
     }
 }

@@ -25,8 +25,27 @@ class TernaryKernelTest {
     }
 
     @Test
-    void bothScalarLayoutsAgree() {
+    void mulAddKernelMatchesScalarTwin() {
+        compareOnRandomShapes(new MulAddTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED));
+    }
+
+    @Test
+    void columnLutKernelMatchesScalarTwin() {
+        compareOnRandomShapes(new ColumnLutTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED));
+        compareOnRandomShapes(new ColumnLutTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED),
+                new int[] {16, 17, 32, 37, 3}, new int[] {33, 64}, new int[] {9, 128, 300});
+    }
+
+    @Test
+    void interleavedKernelMatchesScalarTwinAtEveryBatch() {
+        compareOnRandomShapes(new InterleavedTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED),
+                new int[] {1, 2, 3, 4, 5, 16, 40}, new int[] {7, 33}, new int[] {65, 256, 577});
+    }
+
+    @Test
+    void allScalarLayoutsAgree() {
         compareOnRandomShapes(new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS), new ScalarTernaryKernel(TernaryMatrix.Layout.BITMASKS));
+        compareOnRandomShapes(new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED), new ScalarTernaryKernel(TernaryMatrix.Layout.BITMASKS));
     }
 
     /** Extreme activations on long rows: 16-bit partial sums must be widened before they overflow. */
@@ -35,7 +54,7 @@ class TernaryKernelTest {
         int rows = 64, cols = 4000;
         byte[] codes = new byte[rows * cols];
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) codes[r * cols + c] = (byte) (r % 3 == 0 ? 1 : r % 3 == 1 ? -1 : (c % 2 == 0 ? 1 : -1));
-        for (TernaryKernel fast : new TernaryKernel[] {new VectorTernaryKernel(), new LutTernaryKernel()}) {
+        for (TernaryKernel fast : new TernaryKernel[] {new VectorTernaryKernel(), new LutTernaryKernel(), new MulAddTernaryKernel(), new ColumnLutTernaryKernel()}) {
             for (short value : new short[] {127, -128}) {
                 ActivationBatch in = new ActivationBatch(fast, 2, cols);
                 ActivationBatch ref = new ActivationBatch(new ScalarTernaryKernel(fast.layout()), 2, cols);

@@ -1,0 +1,179 @@
+package io.ternstream.engine.tensor;
+
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Lookup-table kernel for many columns at once (batched sessions, prefill positions) over
+ * {@link TernaryMatrix.Layout#INTERLEAVED} weights, with the columns in the vector lanes. Each byte of
+ * packed weights holds four codes of one row, an 8-bit index (81 of its 256 values occur); for every
+ * such group of four matrix columns a table holds, per index, the 16 batch columns' sums
+ * {@code Σ T_m·x_m}. A row then costs one 16-lane load-and-add per four weights, for all 16 batch
+ * columns together, and the index is read from the weights with scalar loads that run beside the
+ * vector unit. Weights cross memory once per 16 columns; the per-column cost is a quarter of an add.
+ *
+ * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, about 28 KB touched: L1) are built per
+ * thread, then every row of the thread's range is swept over them, keeping 16-bit partial sums per row
+ * until the chunk ends. Measured here: about 3 cycles per lookup (6 instructions: the index load and
+ * shift, a bounds check, the add), so 16 columns cost about 5× one multiply-add column; see
+ * docs/PERFORMANCE.md. Exactness: a table entry is at most 4·128, a chunk adds 32 of them (16 384),
+ * then lanes are widened into 32-bit per-row totals.
+ */
+public final class ColumnLutTernaryKernel implements TernaryKernel {
+
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    /** Batch columns per sweep: the lanes. */
+    static final int LANES = 16;
+    /** Shorts of a chunk whose tables are built and swept together: 8 groups. */
+    private static final int TILE_SHORTS = 4;
+    private static final int TILES = TernaryMatrix.CHUNK_SHORTS / TILE_SHORTS;
+    private static final int TILE_GROUPS = 2 * TILE_SHORTS; // two bytes per short
+    /**
+     * Entries per group table: indices go up to 2 + 8 + 32 + 128 = 170. Not 256: with 8 KB tables every
+     * group would map onto the same L1 sets and evict the others.
+     */
+    private static final int ENTRIES = 172;
+    private static final int GROUP_SHORTS = ENTRIES * LANES;
+
+    /** Per-thread scratch, grown on demand and reused: products run on the fixed worker pool. */
+    private static final class Scratch {
+        final short[] tables = new short[TILE_GROUPS * GROUP_SHORTS];
+        final short[] columns = new short[TernaryMatrix.CHUNK_COLS * LANES]; // [matrix column][lane]
+        final short[] pairs = new short[2 * 9 * LANES];                      // pair sums of a group
+        int[] totals = new int[0];                                           // [row][lane]
+        short[] partial = new short[0];                                      // [row][lane] within a chunk
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    @Override
+    public TernaryMatrix.Layout layout() {
+        return TernaryMatrix.Layout.INTERLEAVED;
+    }
+
+    @Override
+    public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
+        TernaryKernel.checkLayout(m, this);
+        if (in.cols() != m.cols()) throw new IllegalArgumentException("activations have " + in.cols() + " columns, matrix " + m.cols());
+        if (rowStart >= rowEnd) return;
+        Scratch s = SCRATCH.get();
+        int rows = rowEnd - rowStart;
+        if (s.totals.length < rows * LANES) {
+            s.totals = new int[rows * LANES];
+            s.partial = new short[rows * LANES];
+        }
+        for (int b0 = 0; b0 < batch; b0 += LANES) {
+            int n = Math.min(LANES, batch - b0);
+            sweep(m, in, b0, n, rowStart, rowEnd, s);
+            float dq = m.dequant();
+            int[] totals = s.totals;
+            for (int b = 0; b < n; b++) {
+                float inv = in.inverseScale(b0 + b);
+                float[] o = out[b0 + b];
+                for (int r = rowStart; r < rowEnd; r++) o[outOffset + r] = totals[(r - rowStart) * LANES + b] * inv * dq;
+            }
+        }
+    }
+
+    /** totals[row][lane] = Σ T·x for batch columns b0 .. b0+n-1 and rows [rowStart, rowEnd). */
+    private static void sweep(TernaryMatrix m, ActivationBatch in, int b0, int n, int rowStart, int rowEnd, Scratch s) {
+        short[] w = m.chunks();
+        int stride = m.rowShorts();
+        int chunks = TernaryMatrix.chunksFor(m.cols());
+        int rows = rowEnd - rowStart;
+        int[] totals = s.totals;
+        short[] partial = s.partial;
+        java.util.Arrays.fill(totals, 0, rows * LANES, 0);
+        short[] tables = s.tables;
+        for (int c = 0; c < chunks; c++) {
+            transpose(in, b0, n, c * TernaryMatrix.CHUNK_COLS, s.columns);
+            for (int t = 0; t < TILES; t++) {
+                int i0 = t * TILE_SHORTS;
+                buildTables(s, i0);
+                rows(w, tables, partial, totals, rowStart, rowEnd, stride, c * TernaryMatrix.CHUNK_SHORTS + i0, t == 0, t == TILES - 1);
+            }
+        }
+    }
+
+    /** One tile over the rows: a small method of its own, so that C2 keeps the arrays in registers. */
+    private static void rows(short[] w, short[] tables, short[] partial, int[] totals, int rowStart, int rowEnd,
+                             int stride, int offset, boolean first, boolean last) {
+        int at = 0;
+        for (int r = rowStart; r < rowEnd; r++, at += LANES) {
+            int base = r * stride + offset;
+            ShortVector acc = first ? ShortVector.zero(S) : ShortVector.fromArray(S, partial, at);
+            ShortVector acc2 = ShortVector.zero(S);
+            for (int i = 0; i < TILE_SHORTS; i++) {
+                int v = w[base + i];
+                acc = acc.add(ShortVector.fromArray(S, tables, (2 * i) * GROUP_SHORTS + (v & 0xFF) * LANES));
+                acc2 = acc2.add(ShortVector.fromArray(S, tables, (2 * i + 1) * GROUP_SHORTS + ((v >>> 8) & 0xFF) * LANES));
+            }
+            acc = acc.add(acc2);
+            if (!last) {
+                acc.intoArray(partial, at);
+            } else {
+                IntVector lo = (IntVector) acc.convertShape(VectorOperators.S2I, I, 0);
+                IntVector hi = (IntVector) acc.convertShape(VectorOperators.S2I, I, 1);
+                IntVector.fromArray(I, totals, at).add(lo).intoArray(totals, at);
+                IntVector.fromArray(I, totals, at + 8).add(hi).intoArray(totals, at + 8);
+            }
+        }
+    }
+
+    /** columns[j·16 + b] = code of batch column b0+b at matrix column col0+j (0 for unused lanes). */
+    private static void transpose(ActivationBatch in, int b0, int n, int col0, short[] columns) {
+        short[][] codes = in.codes();
+        if (n < LANES) java.util.Arrays.fill(columns, (short) 0);
+        for (int b = 0; b < n; b++) {
+            short[] q = codes[b0 + b];
+            for (int j = 0; j < TernaryMatrix.CHUNK_COLS; j++) columns[j * LANES + b] = q[col0 + j];
+        }
+    }
+
+    /**
+     * Tables of shorts i0 .. i0+TILE_SHORTS-1: group 2j + k is byte k of short i0+j and covers chunk
+     * columns 64k + 16m + i0 + j, m = 0..3; entry u0 + 4u1 + 16u2 + 64u3 (u = T + 1) holds
+     * Σ (u_m − 1)·x_m for each lane.
+     */
+    private static void buildTables(Scratch s, int i0) {
+        short[] columns = s.columns, pairs = s.pairs, tables = s.tables;
+        for (int g = 0; g < TILE_GROUPS; g++) {
+            int col = 64 * (g & 1) + i0 + (g >>> 1);
+            pairSums(columns, col, col + 16, pairs, 0);
+            pairSums(columns, col + 32, col + 48, pairs, 9 * LANES);
+            int base = g * GROUP_SHORTS;
+            for (int hi = 0; hi < 9; hi++) {
+                ShortVector h = ShortVector.fromArray(S, pairs, (9 + hi) * LANES);
+                int hiIndex = 16 * (hi % 3) + 64 * (hi / 3);
+                for (int lo = 0; lo < 9; lo++) {
+                    int index = hiIndex + (lo % 3) + 4 * (lo / 3);
+                    h.add(ShortVector.fromArray(S, pairs, lo * LANES)).intoArray(tables, base + index * LANES);
+                }
+            }
+        }
+    }
+
+    /** pairs[at + (a + 3b)·16 ..] = (a−1)·x[colA] + (b−1)·x[colB] per lane. */
+    static void pairSums(short[] columns, int colA, int colB, short[] pairs, int at) {
+        ShortVector xa = ShortVector.fromArray(S, columns, colA * LANES);
+        ShortVector xb = ShortVector.fromArray(S, columns, colB * LANES);
+        ShortVector na = xa.neg(), nb = xb.neg(), z = ShortVector.zero(S);
+        na.add(nb).intoArray(pairs, at);
+        nb.intoArray(pairs, at + LANES);
+        xa.sub(xb).intoArray(pairs, at + 2 * LANES);
+        na.intoArray(pairs, at + 3 * LANES);
+        z.intoArray(pairs, at + 4 * LANES);
+        xa.intoArray(pairs, at + 5 * LANES);
+        xb.sub(xa).intoArray(pairs, at + 6 * LANES);
+        xb.intoArray(pairs, at + 7 * LANES);
+        xa.add(xb).intoArray(pairs, at + 8 * LANES);
+    }
+
+    @Override
+    public String name() {
+        return "column-lut";
+    }
+}
