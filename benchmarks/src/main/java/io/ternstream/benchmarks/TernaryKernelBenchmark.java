@@ -31,7 +31,7 @@ import java.util.concurrent.TimeUnit;
 @Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector"})
 public class TernaryKernelBenchmark {
 
-    @Param({"lut", "vector", "scalar"})
+    @Param({"lut", "interleaved", "muladd", "column-lut", "vector", "scalar"})
     public String kernel;
 
     @Param({"1024x1024", "5632x1024", "1024x2816", "32000x1024"})
