@@ -143,7 +143,7 @@ public interface ServiceConfig {
          * decoding, prefill, sampling, token encoding) on made-up data so the JIT has compiled it; 0s: none.
          */
         @WithName("warmup")
-        @WithDefault("2s")
+        @WithDefault("5s")
         Duration warmup();
 
         /** How long to finish in-flight turns on shutdown before abandoning them to redelivery. */
