@@ -5,11 +5,11 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Error;
-import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
+import com.networknt.schema.serialization.JsonMapperFactory;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
@@ -91,7 +91,7 @@ public final class MessageCodec {
     public SessionSnapshot decodeSnapshot(byte[] json) throws ContractViolation {
         JsonNode tree = parse(json);
         String sessionId = safeId(text(tree, "sessionId"));
-        check(snapshotSchema, tree, sessionId, null);
+        check(snapshotSchema, json, sessionId, null);
         return bind(tree, SessionSnapshot.class, sessionId, null);
     }
 
@@ -105,7 +105,7 @@ public final class MessageCodec {
             throw new ContractViolation(ErrorCode.SCHEMA_VIOLATION,
                     "$.type: must be one of " + schemas.keySet() + " but is " + tree.get("type"), sessionId, requestId);
         }
-        check(schema, tree, sessionId, requestId);
+        check(schema, json, sessionId, requestId);
         return bind(tree, type, sessionId, requestId);
     }
 
@@ -126,8 +126,19 @@ public final class MessageCodec {
         return tree;
     }
 
-    private void check(Schema schema, JsonNode tree, String sessionId, String requestId) throws ContractViolation {
-        List<Error> errors = schema.validate(tree.toString(), InputFormat.JSON);
+    /**
+     * Validates the record's bytes as read by the validator's own JSON reader (the one it would use for
+     * a string), without first writing the already parsed tree back out as a string: a prompt is decoded
+     * on the engine thread, ahead of its first token.
+     */
+    private void check(Schema schema, byte[] json, String sessionId, String requestId) throws ContractViolation {
+        List<Error> errors;
+        try {
+            errors = schema.validate(JsonMapperFactory.getInstance().readTree(json));
+        } catch (tools.jackson.core.JacksonException e) { // parse() has accepted it already; kept for safety
+            throw new ContractViolation(ErrorCode.MALFORMED_JSON, "not valid JSON: " + firstLine(e.getMessage()),
+                    sessionId, requestId);
+        }
         if (!errors.isEmpty()) {
             String message = errors.stream().limit(MAX_ERRORS_IN_MESSAGE).map(MessageCodec::describe)
                     .collect(Collectors.joining("; "));

@@ -138,6 +138,14 @@ public interface ServiceConfig {
         @WithDefault("100ms")
         Duration commitInterval();
 
+        /**
+         * Time spent at start, before the first record is read, running the first-token path (record
+         * decoding, prefill, sampling, token encoding) on made-up data so the JIT has compiled it; 0s: none.
+         */
+        @WithName("warmup")
+        @WithDefault("5s")
+        Duration warmup();
+
         /** How long to finish in-flight turns on shutdown before abandoning them to redelivery. */
         @WithName("drain-timeout")
         @WithDefault("10s")

@@ -17,6 +17,7 @@ public final class EngineRuntime implements AutoCloseable {
     private final Scheduler scheduler;
     private final Outbound out;
     private final SessionStateStore store;
+    private final Runnable warmup;
 
     public EngineRuntime(ServiceConfig config, Engine engine, java.util.Properties consumerProps,
                          java.util.Properties restoreProps, java.util.Properties producerProps, Admin admin,
@@ -29,6 +30,8 @@ public final class EngineRuntime implements AutoCloseable {
         Set<String> knownTopics = ConcurrentHashMap.newKeySet();
         var processor = new PromptProcessor(codec, config.generation(), engine.config().vocabSize(), engine.tokenizer(),
                 topic -> knownTopics.contains(topic) || refreshTopics(admin, knownTopics).contains(topic));
+        this.warmup = () -> Warmup.run(engine, processor, tokens, codec, config.topics().prompts(),
+                config.scheduler().warmup());
         this.scheduler = new Scheduler(config, engine, new KafkaConsumer<>(consumerProps), out, tokens, store,
                 deadLetters, processor, codec, metrics, tracing);
     }
@@ -43,7 +46,9 @@ public final class EngineRuntime implements AutoCloseable {
         return known;
     }
 
+    /** Warms the first-token path up (bounded by ternstream.scheduler.warmup), then starts the loop. */
     public void start() {
+        warmup.run();
         scheduler.start();
     }
 

@@ -29,6 +29,11 @@ final class TokenPublisher {
     }
 
     CompletableFuture<?> publish(String topic, ReplyEvent event, Span span) {
+        return out.send(record(topic, event, span));
+    }
+
+    /** The record for an event: encoded value, routing headers and the span's trace context. */
+    ProducerRecord<String, byte[]> record(String topic, ReplyEvent event, Span span) {
         var record = new ProducerRecord<>(topic == null ? defaultTopic : topic, event.sessionId(), codec.encode(event));
         String type = switch (event) {
             case io.ternstream.schemas.TokenEvent t -> Contracts.TYPE_TOKEN;
@@ -43,6 +48,6 @@ final class TokenPublisher {
         if (span != null) {
             Tracing.inject(span, record.headers());
         }
-        return out.send(record);
+        return record;
     }
 }
