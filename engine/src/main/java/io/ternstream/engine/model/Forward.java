@@ -108,7 +108,7 @@ public final class Forward {
         matmul.set(n, layer.iProj().weight(), acts[0], iOut,
                 layer.fProj().weight(), acts[1], fOut,
                 layer.gProj().weight(), acts[2], gOut);
-        pool.run(matmul);
+        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
 
         for (int c = 0; c < n; c++) gRms[c] = Activations.rmsFactor(gOut[c], d, config.rmsNormEps());
         pointwise.recurrence(l, layer, n, states);
@@ -118,7 +118,7 @@ public final class Forward {
             acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.oProj().norm(), d, acts[0].codes(c), scratch));
         }
         matmul.set(n, layer.oProj().weight(), acts[0], hOut);
-        pool.run(matmul);
+        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
     }
 
@@ -130,7 +130,7 @@ public final class Forward {
             acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.gateProj().norm(), h, acts[0].codes(c), scratch));
         }
         matmul.set(n, layer.gateProj().weight(), acts[0], hOut);
-        pool.run(matmul);
+        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
         pointwise.glu(n);
         pool.run(pointwise);
         acts[1].begin(inter);
@@ -139,7 +139,7 @@ public final class Forward {
             acts[1].commit(c, Activations.quantizeNormed(in, layer.downProj().norm(), inter, acts[1].codes(c), scratch));
         }
         matmul.set(n, layer.downProj().weight(), acts[1], hOut);
-        pool.run(matmul);
+        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
     }
 
@@ -159,7 +159,7 @@ public final class Forward {
         }
         if (m == 0) return;
         matmul.set(m, lmHead.weight(), headActs, headOut);
-        pool.run(matmul);
+        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
     }
 
     /**

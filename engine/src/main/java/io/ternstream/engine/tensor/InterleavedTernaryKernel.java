@@ -24,6 +24,12 @@ public final class InterleavedTernaryKernel implements TernaryKernel {
         (batch >= COLUMN_LUT_MIN_BATCH ? columnLut : mulAdd).multiply(m, in, batch, out, outOffset, rowStart, rowEnd);
     }
 
+    /** The column LUT builds its tables per part: one part per thread, so they are built once per thread. */
+    @Override
+    public int parts(int batch, int threads) {
+        return batch >= COLUMN_LUT_MIN_BATCH ? threads : TernaryKernel.super.parts(batch, threads);
+    }
+
     @Override
     public String name() {
         return "interleaved";

@@ -30,6 +30,14 @@ public interface TernaryKernel {
 
     String name();
 
+    /**
+     * Parts to split a product of {@code batch} columns into on {@code threads} threads. Many small
+     * parts rebalance when a core is stolen; a kernel that builds per-part tables wants one per thread.
+     */
+    default int parts(int batch, int threads) {
+        return threads == 1 ? 1 : threads * 8;
+    }
+
     static float rescale(int dot, TernaryMatrix m, float actInverseScale) {
         return dot * actInverseScale * m.dequant();
     }
