@@ -124,12 +124,38 @@ public final class Activations {
     }
 
     /*
-     * The element-wise steps below evaluate exp with the Vector API (a vectorized exp, within an ulp of
-     * Math.exp) on every element, tails included through masks, so a value never depends on where a
-     * thread's range starts: prefill, single steps and batches stay bit-identical to one another. They
-     * are per column and per channel, so unlike the weights they do not amortize over a batch; scalar
-     * Math.exp here cost as much as the ternary products at batch 16.
+     * The element-wise steps below evaluate exp with expVector on every element, tails included through
+     * masks, so a value never depends on where a thread's range starts: prefill, single steps and
+     * batches stay bit-identical to one another. They are per column and per channel, so unlike the
+     * weights they do not amortize over a batch; scalar Math.exp here cost as much as the ternary
+     * products at batch 16.
      */
+
+    private static final float LOG2E = 1.44269504f;
+    private static final float LN2_HI = 0.693359375f;      // few significant bits: n·LN2_HI is exact
+    private static final float LN2_LO = -2.12194440e-4f;   // ln 2 − LN2_HI
+    private static final float ROUNDER = 12582912f;        // 1.5·2^23: adding it rounds to an integer
+    private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+
+    /**
+     * e^x per lane within about 2 ulp, from adds, multiplies and bit operations only. Not the Vector
+     * API's EXP: that one is a native routine once the JIT has compiled the caller but Math.exp in the
+     * interpreter, and the two differ in the last bit, so the same step could give different bits in a
+     * fresh process (a restarted service replaying a turn) than in a warm one. Every operation here is
+     * exactly rounded IEEE arithmetic in both modes. Inputs are clamped to [-87, 88] (results stay
+     * normal floats: exp(-87) ≈ 1.6e-38, exp(88) ≈ 1.7e38), which changes no sigmoid or silu value by
+     * more than 1e-37.
+     */
+    static FloatVector expVector(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector t = x.mul(LOG2E).add(ROUNDER);                  // n = round(x / ln 2) in the low bits
+        FloatVector n = t.sub(ROUNDER);
+        FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));    // |r| ≤ ln2/2
+        FloatVector p = r.mul(1f / 720).add(1f / 120).mul(r).add(1f / 24).mul(r).add(1f / 6).mul(r).add(0.5f)
+                .mul(r).add(1f).mul(r).add(1f);                     // Taylor to r^6: error < 1.3e-7 relative
+        FloatVector scale = t.reinterpretAsInts().sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale);
+    }
 
     /** out[k] = silu(x[xOff + k])·y[yOff + k] for k in [from, to), as {@link #swiglu}. */
     public static void swigluInto(float[] x, int xOff, float[] y, int yOff, float[] out, int from, int to) {
@@ -138,7 +164,7 @@ public final class Activations {
             VectorMask<Float> m = F.indexInRange(k, to);
             FloatVector xv = FloatVector.fromArray(F, x, xOff + k, m);
             FloatVector yv = FloatVector.fromArray(F, y, yOff + k, m);
-            xv.mul(yv).div(one.add(xv.neg().lanewise(VectorOperators.EXP))).intoArray(out, k, m);
+            xv.mul(yv).div(one.add(expVector(xv.neg()))).intoArray(out, k, m);
         }
     }
 
@@ -153,17 +179,17 @@ public final class Activations {
         for (int k = from; k < to; k += F.length()) {
             VectorMask<Float> m = F.indexInRange(k, to);
             FloatVector fv = FloatVector.fromArray(F, f, k, m);
-            FloatVector forget = one.div(one.add(fv.neg().lanewise(VectorOperators.EXP)));
+            FloatVector forget = one.div(one.add(expVector(fv.neg())));
             if (gamma != null) {
                 FloatVector gv = FloatVector.fromArray(F, gamma, k, m);
                 forget = gv.add(one.sub(gv).mul(forget));
             }
             FloatVector iv = FloatVector.fromArray(F, i, k, m);
-            FloatVector input = iv.mul(one.sub(forget)).div(one.add(iv.neg().lanewise(VectorOperators.EXP)));
+            FloatVector input = iv.mul(one.sub(forget)).div(one.add(expVector(iv.neg())));
             FloatVector h = forget.mul(FloatVector.fromArray(F, state, k, m)).add(input);
             h.intoArray(state, k, m);
             FloatVector normedG = FloatVector.fromArray(F, g, k, m).mul(gRms).mul(FloatVector.fromArray(F, w, k, m));
-            normedG.mul(h.div(one.add(h.neg().lanewise(VectorOperators.EXP)))).intoArray(out, k, m);
+            normedG.mul(h.div(one.add(expVector(h.neg())))).intoArray(out, k, m);
         }
     }
 }

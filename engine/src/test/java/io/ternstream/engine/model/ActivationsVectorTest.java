@@ -9,6 +9,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 /** The vectorized quantizer gives the integers of the scalar rule on awkward inputs and lengths. */
 class ActivationsVectorTest {
 
+    /** The arithmetic-only exp stays within 3e-7 relative of Math.exp and clamps far inputs to finite values. */
+    @Test
+    void vectorExpIsAccurateAndFinite() {
+        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
+        float[] in = new float[species.length()], out = new float[species.length()];
+        SplittableRandom random = new SplittableRandom(11);
+        for (int round = 0; round < 20_000; round++) {
+            for (int i = 0; i < in.length; i++) in[i] = (float) (random.nextDouble() * 175 - 87);
+            Activations.expVector(jdk.incubator.vector.FloatVector.fromArray(species, in, 0)).intoArray(out, 0);
+            for (int i = 0; i < in.length; i++) {
+                double want = Math.exp(in[i]);
+                assertEquals(want, out[i], want * 3e-7, "exp(" + in[i] + ")");
+            }
+        }
+        float[] far = new float[species.length()];
+        java.util.Arrays.fill(far, -1000f);
+        far[0] = 1000f;
+        Activations.expVector(jdk.incubator.vector.FloatVector.fromArray(species, far, 0)).intoArray(out, 0);
+        assertEquals(Math.exp(88), out[0], Math.exp(88) * 3e-7);
+        for (int i = 1; i < out.length; i++) assertEquals(0f, out[i], 1e-37f);
+    }
+
     @Test
     void vectorQuantizationMatchesScalarRule() {
         SplittableRandom random = new SplittableRandom(7);
