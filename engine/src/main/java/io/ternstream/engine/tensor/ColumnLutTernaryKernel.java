@@ -56,8 +56,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     @Override
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
-        TernaryKernel.checkLayout(m, this);
-        if (in.cols() != m.cols()) throw new IllegalArgumentException("activations have " + in.cols() + " columns, matrix " + m.cols());
+        TernaryKernel.checkOperands(m, in, this);
         if (rowStart >= rowEnd) return;
         Scratch s = SCRATCH.get();
         int rows = rowEnd - rowStart;
@@ -68,12 +67,11 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         for (int b0 = 0; b0 < batch; b0 += LANES) {
             int n = Math.min(LANES, batch - b0);
             sweep(m, in, b0, n, rowStart, rowEnd, s);
-            float dq = m.dequant();
             int[] totals = s.totals;
             for (int b = 0; b < n; b++) {
                 float inv = in.inverseScale(b0 + b);
                 float[] o = out[b0 + b];
-                for (int r = rowStart; r < rowEnd; r++) o[outOffset + r] = totals[(r - rowStart) * LANES + b] * inv * dq;
+                for (int r = rowStart; r < rowEnd; r++) o[outOffset + r] = TernaryKernel.rescale(totals[(r - rowStart) * LANES + b], m, inv);
             }
         }
     }
@@ -157,7 +155,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     }
 
     /** pairs[at + (a + 3b)·16 ..] = (a−1)·x[colA] + (b−1)·x[colB] per lane. */
-    static void pairSums(short[] columns, int colA, int colB, short[] pairs, int at) {
+    private static void pairSums(short[] columns, int colA, int colB, short[] pairs, int at) {
         ShortVector xa = ShortVector.fromArray(S, columns, colA * LANES);
         ShortVector xb = ShortVector.fromArray(S, columns, colB * LANES);
         ShortVector na = xa.neg(), nb = xb.neg(), z = ShortVector.zero(S);

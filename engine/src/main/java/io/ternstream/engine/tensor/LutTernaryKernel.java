@@ -74,8 +74,7 @@ public final class LutTernaryKernel implements TernaryKernel {
 
     @Override
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
-        TernaryKernel.checkLayout(m, this);
-        if (in.cols() != m.cols()) throw new IllegalArgumentException("activations have " + in.cols() + " columns, matrix " + m.cols());
+        TernaryKernel.checkOperands(m, in, this);
         if (rowStart >= rowEnd) return;
         if (rowStart % LANES != 0) throw new IllegalArgumentException("rowStart must start a row block, got " + rowStart);
         short[] w = m.triplets();

@@ -34,8 +34,7 @@ public final class MulAddTernaryKernel implements TernaryKernel {
 
     @Override
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
-        TernaryKernel.checkLayout(m, this);
-        if (in.cols() != m.cols()) throw new IllegalArgumentException("activations have " + in.cols() + " columns, matrix " + m.cols());
+        TernaryKernel.checkOperands(m, in, this);
         short[] w = m.chunks();
         int stride = m.rowShorts();
         int chunks = TernaryMatrix.chunksFor(m.cols());

@@ -20,7 +20,7 @@ public final class ScalarTernaryKernel implements TernaryKernel {
 
     @Override
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
-        TernaryKernel.checkLayout(m, this);
+        TernaryKernel.checkOperands(m, in, this);
         for (int b = 0; b < batch; b++) {
             short[] q = in.codes(b);
             for (int r = rowStart; r < rowEnd; r++) {

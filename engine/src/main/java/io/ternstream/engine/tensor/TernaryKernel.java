@@ -66,9 +66,11 @@ public interface TernaryKernel {
         };
     }
 
-    static void checkLayout(TernaryMatrix m, TernaryKernel k) {
+    /** The matrix is packed in this kernel's layout and the activations have its column count. */
+    static void checkOperands(TernaryMatrix m, ActivationBatch in, TernaryKernel k) {
         if (m.layout() != k.layout()) {
             throw new IllegalArgumentException("kernel " + k.name() + " reads " + k.layout() + " weights, matrix is packed as " + m.layout());
         }
+        if (in.cols() != m.cols()) throw new IllegalArgumentException("activations have " + in.cols() + " columns, matrix " + m.cols());
     }
 }

@@ -35,7 +35,7 @@ public final class VectorTernaryKernel implements TernaryKernel {
 
     @Override
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
-        TernaryKernel.checkLayout(m, this);
+        TernaryKernel.checkOperands(m, in, this);
         short[][] codes = in.codes();
         float[] actInverseScale = in.inverseScales();
         int b = 0;

@@ -2,8 +2,7 @@ package io.ternstream.engine.quality;
 
 import io.ternstream.engine.Engine;
 import io.ternstream.engine.EngineOptions;
-import io.ternstream.engine.cli.TernstreamCli;
-import io.ternstream.engine.state.SessionState;
+import io.ternstream.engine.Perplexity;
 import io.ternstream.engine.tokenizer.TextTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -14,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -63,17 +61,9 @@ class PerplexityQualityTest {
         tokens[0] = engine.config().bosTokenId();
         System.arraycopy(ids, 0, tokens, 1, ids.length);
 
-        // score every text token from its prefix; the state carries across chunks
-        SessionState state = engine.newState();
-        double total = 0;
-        int chunk = 128;
-        for (int start = 0; start < ids.length; start += chunk) {
-            int end = Math.min(ids.length, start + chunk);
-            float[][] logits = engine.forwardAll(state, Arrays.copyOfRange(tokens, start, end), null);
-            for (int t = start; t < end; t++) total -= logProb(logits[t - start], tokens[t + 1]);
-        }
-        double nll = total / ids.length;
-        double ppl = Math.exp(nll);
+        Perplexity scored = Perplexity.of(engine, tokens);
+        double nll = scored.nll();
+        double ppl = scored.ppl();
         double expected = reference.perplexity().ppl();
         assertEquals(reference.perplexity().tokens(), ids.length);
         assertTrue(Math.abs(ppl / expected - 1) <= BundledModel.PPL_TOLERANCE,
@@ -107,13 +97,4 @@ class PerplexityQualityTest {
         assertEquals(2, none.code(), none.err());
         assertThat(none.err()).contains("at least two tokens");
     }
-
-    static double logProb(float[] logits, int target) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float l : logits) max = Math.max(max, l);
-        double sum = 0;
-        for (float l : logits) sum += Math.exp(l - max);
-        return logits[target] - max - Math.log(sum);
-    }
-
 }
