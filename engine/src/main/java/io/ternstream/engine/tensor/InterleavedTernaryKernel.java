@@ -9,7 +9,7 @@ package io.ternstream.engine.tensor;
 public final class InterleavedTernaryKernel implements TernaryKernel {
 
     /** Batch size from which the column LUT is faster (measured with `bench`, docs/PERFORMANCE.md). */
-    static final int COLUMN_LUT_MIN_BATCH = Integer.getInteger("ternstream.columnLutMinBatch", 6);
+    static final int COLUMN_LUT_MIN_BATCH = Integer.getInteger("ternstream.columnLutMinBatch", 7);
 
     private final MulAddTernaryKernel mulAdd = new MulAddTernaryKernel();
     private final ColumnLutTernaryKernel columnLut = new ColumnLutTernaryKernel();
