@@ -25,6 +25,8 @@ import org.junit.jupiter.api.Test;
  * Client-side times: from the prompt's send to the token event's arrival at a consumer.
  */
 class ServiceBenchmarkIT {
+    private static final int AGGREGATE_RUNS = 3;
+    private static final int WARM_ROUND_TRIPS = Integer.getInteger("ternstream.bench.warmRoundTrips", 1000);
     private static final List<Integer> PROMPT = IntStream.range(0, 16).mapToObj(i -> 3 + i * 7).toList();
     private static final int TOKENS = 64;
     private static final int SAMPLES = 30;
@@ -38,9 +40,19 @@ class ServiceBenchmarkIT {
         double[] direct = engineDirect();
         Broker.Topics topics = Broker.Topics.create("bench", 4);
         try (Clients kafka = new Clients(topics);
-             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, "-Dternstream.model.threads=1",
+             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, "-Dternstream.model.threads=1", "-Dternstream.kafka.producer-linger=" + Integer.getInteger("lingerMs", 0) + "ms",
                      "-Xmx1g")) {
             runBatch(kafka, "warm", 32, TOKENS); // JIT warm-up of the service and the engine
+            // and of the latency path through Kafka: one record each way at a time, as the samples below
+            // send them. A fresh broker and its clients run their code interpreted for the first thousands
+            // of round trips (about 10 ms per hop at first, 2 ms after 2,700 in a ping-pong probe); a
+            // production broker is warm.
+            for (int i = 0; i < WARM_ROUND_TRIPS; i++) {
+                String session = "warm-rt-" + i;
+                kafka.send(Clients.tokens(session, "r", PROMPT, 2));
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(1))
+                        .until(() -> kafka.completed(session, "r"));
+            }
             List<Double> ttft = new ArrayList<>();
             List<Double> itl = new ArrayList<>();
             List<Double> serviceTtft = new ArrayList<>();
@@ -80,7 +92,7 @@ class ServiceBenchmarkIT {
             report.append("| concurrent sessions | tokens | seconds | tokens/s over Kafka | vs 1 session | engine direct stepBatch tokens/s |\n|---|---|---|---|---|---|\n");
             double single = 0;
             for (int sessions : new int[] {1, 8, 32, 128}) {
-                double[] r = runBatch(kafka, "agg" + sessions, sessions, TOKENS);
+                double[] r = medianRun(kafka, "agg" + sessions, sessions, TOKENS);
                 if (sessions == 1) {
                     single = r[0] / r[1];
                 }
@@ -94,6 +106,17 @@ class ServiceBenchmarkIT {
         Path out = Path.of(System.getProperty("ternstream.bench.out", "target/bench"));
         Files.createDirectories(out);
         Files.writeString(out.resolve("service.md"), report);
+    }
+
+    /**
+     * {tokens, seconds} of the run with the median tokens/s of {@link #AGGREGATE_RUNS}: a single
+     * session's turn lasts a fraction of a second, and one run of it moved by 2× with the machine's load.
+     */
+    private static double[] medianRun(Clients kafka, String prefix, int n, int maxTokens) {
+        List<double[]> runs = new ArrayList<>();
+        for (int i = 0; i < AGGREGATE_RUNS; i++) runs.add(runBatch(kafka, prefix + "-" + i, n, maxTokens));
+        runs.sort(java.util.Comparator.comparingDouble(r -> r[0] / r[1]));
+        return runs.get(runs.size() / 2);
     }
 
     /** Sends one prompt to each of n new sessions at once; returns {tokens, seconds} until all complete. */

@@ -1,5 +1,7 @@
 package io.ternstream.engine.tensor;
 
+import java.util.ArrayList;
+import java.util.List;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -40,14 +42,45 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     /** Per-thread scratch, grown on demand and reused: products run on the fixed worker pool. */
     private static final class Scratch {
+        final Thread owner;
         final short[] tables = new short[TILE_GROUPS * GROUP_SHORTS];
         final short[] columns = new short[TernaryMatrix.CHUNK_COLS * LANES]; // [matrix column][lane]
         final short[] pairs = new short[2 * 9 * LANES];                      // pair sums of a group
         int[] totals = new int[0];                                           // [row][lane]
         short[] partial = new short[0];                                      // [row][lane] within a chunk
+
+        Scratch(Thread owner) {
+            this.owner = owner;
+        }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /**
+     * Scratch of every thread that ran a product, found by identity. Not a ThreadLocal: in the service
+     * JVM, whose threads carry many thread locals, its lookups missed their hash slot and took 5% of
+     * the engine thread's samples. The threads that run products are few and long-lived (the pool's
+     * workers and their callers), so a short list scanned by identity does it.
+     */
+    private static volatile Scratch[] scratches = new Scratch[0];
+
+    private static Scratch scratch() {
+        Thread current = Thread.currentThread();
+        for (Scratch s : scratches) {
+            if (s.owner == current) return s;
+        }
+        return addScratch(current);
+    }
+
+    private static synchronized Scratch addScratch(Thread current) {
+        // threads that ended give their scratch back, so callers that come and go do not grow the list
+        List<Scratch> live = new ArrayList<>();
+        for (Scratch s : scratches) {
+            if (s.owner.isAlive()) live.add(s);
+        }
+        Scratch created = new Scratch(current);
+        live.add(created);
+        scratches = live.toArray(Scratch[]::new);
+        return created;
+    }
 
     @Override
     public TernaryMatrix.Layout layout() {
@@ -58,7 +91,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
         TernaryKernel.checkOperands(m, in, this);
         if (rowStart >= rowEnd) return;
-        Scratch s = SCRATCH.get();
+        Scratch s = scratch();
         int rows = rowEnd - rowStart;
         if (s.totals.length < rows * LANES) {
             s.totals = new int[rows * LANES];

@@ -73,6 +73,15 @@ public interface ServiceConfig {
         @WithDefault("10s")
         Duration sessionTimeout();
 
+        /**
+         * The reply producer's linger. 0 sends every token event at once; a millisecond lets one step's
+         * events for many sessions travel in one request, which costs the broker and the consumers
+         * much less CPU per token (docs/PERFORMANCE.md, "Service").
+         */
+        @WithName("producer-linger")
+        @WithDefault("0ms")
+        Duration producerLinger();
+
         interface Embedded {
             @WithDefault("9092")
             int port();
