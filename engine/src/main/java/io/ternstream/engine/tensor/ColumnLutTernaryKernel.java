@@ -1,7 +1,6 @@
 package io.ternstream.engine.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -16,10 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  * columns together, and the index is read from the weights with scalar loads that run beside the
  * vector unit. Weights cross memory once per 16 columns; the per-column cost is a quarter of an add.
  *
- * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, about 28 KB touched: L1) are built per
- * thread, then every row of the thread's range is swept over them, keeping 16-bit partial sums per row
+ * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, about 28 KB touched: L1) are built in
+ * the product's leased slot, then every row of the product's range is swept over them, keeping 16-bit partial sums per row
  * until the chunk ends. Measured here (Zen 3): about 1 ns per lookup, 62 G column-weights/s on one
- * core against 22 G for the multiply-add kernel; 32 lanes per lookup (two vectors sharing the index
+ * core against 22 G for the multiply-add kernel (66–77 G and 29 G since session 3); 32 lanes per lookup (two vectors sharing the index
  * work) measured only 6% faster per column, so the lanes stay at 16. See docs/PERFORMANCE.md. Exactness: a table entry is at most 4·128, a chunk adds 32 of them (16 384),
  * then lanes are widened into 32-bit per-row totals.
  */
@@ -40,46 +39,49 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     private static final int ENTRIES = 172;
     private static final int GROUP_SHORTS = ENTRIES * LANES;
 
-    /** Per-thread scratch, grown on demand and reused: products run on the fixed worker pool. */
+    /** Shorts of one slot's tables: the tile's groups. */
+    private static final int SLOT_SHORTS = TILE_GROUPS * GROUP_SHORTS;
+    /** Slots: a power of two, at least two per core (the pool's workers and their callers). */
+    private static final int SLOTS = Math.max(8, Integer.highestOneBit(4 * Runtime.getRuntime().availableProcessors() - 1));
+    /**
+     * The tables of every slot, in one array. Its length is a constant to C2, which then proves the
+     * table loads of {@link #rows} in bounds from the index arithmetic (slot masked, byte index
+     * bounded) and drops their checks: 10–15% faster than per-thread arrays (docs/PERFORMANCE.md).
+     * The padding covers the largest byte index of the last group (255 entries), which the bound
+     * cannot exclude.
+     */
+    private static final short[] TABLES = new short[SLOTS * SLOT_SHORTS + 256 * LANES];
+
+    /** A slot's other scratch, grown on demand and reused. */
     private static final class Scratch {
-        final Thread owner;
-        final short[] tables = new short[TILE_GROUPS * GROUP_SHORTS];
         final short[] columns = new short[TernaryMatrix.CHUNK_COLS * LANES]; // [matrix column][lane]
         final short[] pairs = new short[2 * 9 * LANES];                      // pair sums of a group
         int[] totals = new int[0];                                           // [row][lane]
         short[] partial = new short[0];                                      // [row][lane] within a chunk
-
-        Scratch(Thread owner) {
-            this.owner = owner;
-        }
     }
 
+    private static final Scratch[] SCRATCH = new Scratch[SLOTS];
     /**
-     * Scratch of every thread that ran a product, found by identity. Not a ThreadLocal: in the service
-     * JVM, whose threads carry many thread locals, its lookups missed their hash slot and took 5% of
-     * the engine thread's samples. The threads that run products are few and long-lived (the pool's
-     * workers and their callers), so a short list scanned by identity does it.
+     * Slots are leased for one product, not owned by threads (no ThreadLocal: in the service JVM, whose
+     * threads carry many thread locals, its lookups missed their hash slot and took 5% of the engine
+     * thread's samples). A caller releases its slot before it waits for the pool, so a full table of
+     * slots only makes a thread spin until a product ends.
      */
-    private static volatile Scratch[] scratches = new Scratch[0];
+    private static final AtomicIntegerArray LEASED = new AtomicIntegerArray(SLOTS);
 
-    private static Scratch scratch() {
-        Thread current = Thread.currentThread();
-        for (Scratch s : scratches) {
-            if (s.owner == current) return s;
-        }
-        return addScratch(current);
+    static {
+        for (int i = 0; i < SLOTS; i++) SCRATCH[i] = new Scratch();
     }
 
-    private static synchronized Scratch addScratch(Thread current) {
-        // threads that ended give their scratch back, so callers that come and go do not grow the list
-        List<Scratch> live = new ArrayList<>();
-        for (Scratch s : scratches) {
-            if (s.owner.isAlive()) live.add(s);
+    private static int leaseSlot() {
+        int first = (int) Thread.currentThread().threadId() & (SLOTS - 1); // the same thread, mostly the same slot
+        while (true) {
+            for (int k = 0; k < SLOTS; k++) {
+                int slot = (first + k) & (SLOTS - 1);
+                if (LEASED.get(slot) == 0 && LEASED.compareAndSet(slot, 0, 1)) return slot;
+            }
+            Thread.onSpinWait();
         }
-        Scratch created = new Scratch(current);
-        live.add(created);
-        scratches = live.toArray(Scratch[]::new);
-        return created;
     }
 
     @Override
@@ -91,26 +93,31 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     public void multiply(TernaryMatrix m, ActivationBatch in, int batch, float[][] out, int outOffset, int rowStart, int rowEnd) {
         TernaryKernel.checkOperands(m, in, this);
         if (rowStart >= rowEnd) return;
-        Scratch s = scratch();
-        int rows = rowEnd - rowStart;
-        if (s.totals.length < rows * LANES) {
-            s.totals = new int[rows * LANES];
-            s.partial = new short[rows * LANES];
-        }
-        for (int b0 = 0; b0 < batch; b0 += LANES) {
-            int n = Math.min(LANES, batch - b0);
-            sweep(m, in, b0, n, rowStart, rowEnd, s);
-            int[] totals = s.totals;
-            for (int b = 0; b < n; b++) {
-                float inv = in.inverseScale(b0 + b);
-                float[] o = out[b0 + b];
-                for (int r = rowStart; r < rowEnd; r++) o[outOffset + r] = TernaryKernel.rescale(totals[(r - rowStart) * LANES + b], m, inv);
+        int slot = leaseSlot();
+        try {
+            Scratch s = SCRATCH[slot];
+            int rows = rowEnd - rowStart;
+            if (s.totals.length < rows * LANES) {
+                s.totals = new int[rows * LANES];
+                s.partial = new short[rows * LANES];
             }
+            for (int b0 = 0; b0 < batch; b0 += LANES) {
+                int n = Math.min(LANES, batch - b0);
+                sweep(m, in, b0, n, rowStart, rowEnd, s, slot);
+                int[] totals = s.totals;
+                for (int b = 0; b < n; b++) {
+                    float inv = in.inverseScale(b0 + b);
+                    float[] o = out[b0 + b];
+                    for (int r = rowStart; r < rowEnd; r++) o[outOffset + r] = TernaryKernel.rescale(totals[(r - rowStart) * LANES + b], m, inv);
+                }
+            }
+        } finally {
+            LEASED.set(slot, 0);
         }
     }
 
     /** totals[row][lane] = Σ T·x for batch columns b0 .. b0+n-1 and rows [rowStart, rowEnd). */
-    private static void sweep(TernaryMatrix m, ActivationBatch in, int b0, int n, int rowStart, int rowEnd, Scratch s) {
+    private static void sweep(TernaryMatrix m, ActivationBatch in, int b0, int n, int rowStart, int rowEnd, Scratch s, int slot) {
         short[] w = m.chunks();
         int stride = m.rowShorts();
         int chunks = TernaryMatrix.chunksFor(m.cols());
@@ -118,20 +125,21 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         int[] totals = s.totals;
         short[] partial = s.partial;
         java.util.Arrays.fill(totals, 0, rows * LANES, 0);
-        short[] tables = s.tables;
         for (int c = 0; c < chunks; c++) {
             transpose(in, b0, n, c * TernaryMatrix.CHUNK_COLS, s.columns);
             for (int t = 0; t < TILES; t++) {
                 int i0 = t * TILE_SHORTS;
-                buildTables(s, i0);
-                rows(w, tables, partial, totals, rowStart, rowEnd, stride, c * TernaryMatrix.CHUNK_SHORTS + i0, t == 0, t == TILES - 1);
+                buildTables(s, slot, i0);
+                rows(w, slot, partial, totals, rowStart, rowEnd, stride, c * TernaryMatrix.CHUNK_SHORTS + i0, t == 0, t == TILES - 1);
             }
         }
     }
 
     /** One tile over the rows: a small method of its own, so that C2 keeps the arrays in registers. */
-    private static void rows(short[] w, short[] tables, short[] partial, int[] totals, int rowStart, int rowEnd,
+    private static void rows(short[] w, int slot, short[] partial, int[] totals, int rowStart, int rowEnd,
                              int stride, int offset, boolean first, boolean last) {
+        short[] tables = TABLES;
+        int table = (slot & (SLOTS - 1)) * SLOT_SHORTS; // masked, so that C2 knows its range
         int at = 0;
         for (int r = rowStart; r < rowEnd; r++, at += LANES) {
             int base = r * stride + offset;
@@ -139,8 +147,8 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
             ShortVector acc2 = ShortVector.zero(S);
             for (int i = 0; i < TILE_SHORTS; i++) {
                 int v = w[base + i];
-                acc = acc.add(ShortVector.fromArray(S, tables, (2 * i) * GROUP_SHORTS + (v & 0xFF) * LANES));
-                acc2 = acc2.add(ShortVector.fromArray(S, tables, (2 * i + 1) * GROUP_SHORTS + ((v >>> 8) & 0xFF) * LANES));
+                acc = acc.add(ShortVector.fromArray(S, tables, table + (2 * i) * GROUP_SHORTS + (v & 0xFF) * LANES));
+                acc2 = acc2.add(ShortVector.fromArray(S, tables, table + (2 * i + 1) * GROUP_SHORTS + ((v >>> 8) & 0xFF) * LANES));
             }
             acc = acc.add(acc2);
             if (!last) {
@@ -169,13 +177,13 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * columns 64k + 16m + i0 + j, m = 0..3; entry u0 + 4u1 + 16u2 + 64u3 (u = T + 1) holds
      * Σ (u_m − 1)·x_m for each lane.
      */
-    private static void buildTables(Scratch s, int i0) {
-        short[] columns = s.columns, pairs = s.pairs, tables = s.tables;
+    private static void buildTables(Scratch s, int slot, int i0) {
+        short[] columns = s.columns, pairs = s.pairs, tables = TABLES;
         for (int g = 0; g < TILE_GROUPS; g++) {
             int col = 64 * (g & 1) + i0 + (g >>> 1);
             pairSums(columns, col, col + 16, pairs, 0);
             pairSums(columns, col + 32, col + 48, pairs, 9 * LANES);
-            int base = g * GROUP_SHORTS;
+            int base = slot * SLOT_SHORTS + g * GROUP_SHORTS;
             for (int hi = 0; hi < 9; hi++) {
                 ShortVector h = ShortVector.fromArray(S, pairs, (9 + hi) * LANES);
                 int hiIndex = 16 * (hi % 3) + 64 * (hi / 3);
