@@ -55,7 +55,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     /** A slot's other scratch, grown on demand and reused. */
     private static final class Scratch {
         final short[] columns = new short[TernaryMatrix.CHUNK_COLS * LANES]; // [matrix column][lane]
-        final short[] pairs = new short[2 * 9 * LANES];                      // pair sums of a group
+        final short[] pairs = new short[9 * LANES];                          // the high pair's sums
         int[] totals = new int[0];                                           // [row][lane]
         short[] partial = new short[0];                                      // [row][lane] within a chunk
     }
@@ -179,18 +179,28 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      */
     private static void buildTables(Scratch s, int slot, int i0) {
         short[] columns = s.columns, pairs = s.pairs, tables = TABLES;
+        int slotBase = (slot & (SLOTS - 1)) * SLOT_SHORTS; // masked, so that C2 proves the stores in bounds
         for (int g = 0; g < TILE_GROUPS; g++) {
             int col = 64 * (g & 1) + i0 + (g >>> 1);
-            pairSums(columns, col, col + 16, pairs, 0);
-            pairSums(columns, col + 32, col + 48, pairs, 9 * LANES);
-            int base = slot * SLOT_SHORTS + g * GROUP_SHORTS;
+            pairSums(columns, col + 32, col + 48, pairs, 0); // the high pair, read back per row of entries
+            // the low pair's nine sums stay in registers: entry (a + 4b) + hiIndex = low[a + 3b] + high
+            ShortVector xa = ShortVector.fromArray(S, columns, col * LANES);
+            ShortVector xb = ShortVector.fromArray(S, columns, (col + 16) * LANES);
+            ShortVector na = xa.neg(), nb = xb.neg();
+            ShortVector l0 = na.add(nb), l2 = xa.sub(xb), l6 = xb.sub(xa), l8 = xa.add(xb);
+            int base = slotBase + g * GROUP_SHORTS;
             for (int hi = 0; hi < 9; hi++) {
-                ShortVector h = ShortVector.fromArray(S, pairs, (9 + hi) * LANES);
-                int hiIndex = 16 * (hi % 3) + 64 * (hi / 3);
-                for (int lo = 0; lo < 9; lo++) {
-                    int index = hiIndex + (lo % 3) + 4 * (lo / 3);
-                    h.add(ShortVector.fromArray(S, pairs, lo * LANES)).intoArray(tables, base + index * LANES);
-                }
+                ShortVector h = ShortVector.fromArray(S, pairs, hi * LANES);
+                int at = base + (16 * (hi % 3) + 64 * (hi / 3)) * LANES;
+                h.add(l0).intoArray(tables, at);
+                h.add(nb).intoArray(tables, at + LANES);
+                h.add(l2).intoArray(tables, at + 2 * LANES);
+                h.add(na).intoArray(tables, at + 4 * LANES);
+                h.intoArray(tables, at + 5 * LANES);
+                h.add(xa).intoArray(tables, at + 6 * LANES);
+                h.add(l6).intoArray(tables, at + 8 * LANES);
+                h.add(xb).intoArray(tables, at + 9 * LANES);
+                h.add(l8).intoArray(tables, at + 10 * LANES);
             }
         }
     }
