@@ -16,11 +16,14 @@ import jdk.incubator.vector.VectorSpecies;
  * vector unit. Weights cross memory once per 16 columns; the per-column cost is a quarter of an add.
  *
  * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, about 28 KB touched: L1) are built in
- * the product's leased slot, then every row of the product's range is swept over them, keeping 16-bit partial sums per row
- * until the chunk ends. Measured here (Zen 3): about 1 ns per lookup, 62 G column-weights/s on one
- * core against 22 G for the multiply-add kernel (66–77 G and 29 G since session 3); 32 lanes per lookup (two vectors sharing the index
- * work) measured only 6% faster per column, so the lanes stay at 16. See docs/PERFORMANCE.md. Exactness: a table entry is at most 4·128, a chunk adds 32 of them (16 384),
- * then lanes are widened into 32-bit per-row totals.
+ * the product's leased slot, then every row of the product's range is swept over them, keeping 16-bit
+ * partial sums per row until the chunk ends. Measured here (Zen 3): about 2.5 cycles per lookup, 73–85
+ * G column-weights/s on one core against 29 G for the multiply-add kernel; 32 lanes per lookup (two
+ * vectors sharing the index work) measured only 6% faster per column, so the lanes stay at 16. See
+ * docs/PERFORMANCE.md.
+ *
+ * <p>Exactness: a table entry is at most 4·128, a chunk adds 32 of them (16 384), then lanes are
+ * widened into 32-bit per-row totals.
  */
 public final class ColumnLutTernaryKernel implements TernaryKernel {
 
@@ -46,7 +49,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     /**
      * The tables of every slot, in one array. Its length is a constant to C2, which then proves the
      * table loads of {@link #rows} in bounds from the index arithmetic (slot masked, byte index
-     * bounded) and drops their checks: 10–15% faster than per-thread arrays (docs/PERFORMANCE.md).
+     * bounded) and drops their checks: 10–27% faster than per-thread arrays (docs/PERFORMANCE.md).
      * The padding covers the largest byte index of the last group (255 entries), which the bound
      * cannot exclude.
      */

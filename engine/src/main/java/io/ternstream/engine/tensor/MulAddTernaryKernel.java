@@ -53,10 +53,10 @@ public final class MulAddTernaryKernel implements TernaryKernel {
                 out[b][outOffset + r + 1] = TernaryKernel.rescale((int) dots - in.codeSum(b), m, in.inverseScale(b));
             }
         }
-        for (; r < rowEnd; r++) {
+        if (r < rowEnd) { // an odd row count: the last row goes as a pair with itself
             for (int b = 0; b < batch; b++) {
-                int dot = dot(w, r * stride, chunks, codes[b]) - in.codeSum(b);
-                out[b][outOffset + r] = TernaryKernel.rescale(dot, m, in.inverseScale(b));
+                long dots = dot2(w, r * stride, r * stride, chunks, codes[b]);
+                out[b][outOffset + r] = TernaryKernel.rescale((int) (dots >> 32) - in.codeSum(b), m, in.inverseScale(b));
             }
         }
     }
@@ -91,36 +91,6 @@ public final class MulAddTernaryKernel implements TernaryKernel {
             totalB = totalB.add(pb.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).add(pb.lanewise(VectorOperators.ASHR, 16));
         }
         return ((long) totalA.reduceLanes(VectorOperators.ADD) << 32) | (totalB.reduceLanes(VectorOperators.ADD) & 0xFFFFFFFFL);
-    }
-
-    /** Σ (T+1)·x over one row. */
-    private static int dot(short[] w, int base, int chunks, short[] x) {
-        IntVector total = IntVector.zero(I);
-        for (int c0 = 0; c0 < chunks; c0 += FLUSH_CHUNKS) {
-            int c1 = Math.min(chunks, c0 + FLUSH_CHUNKS);
-            ShortVector acc = ShortVector.zero(S), odd = acc;
-            for (int c = c0; c < c1; c++) {
-                ShortVector v = ShortVector.fromArray(S, w, base + c * TernaryMatrix.CHUNK_SHORTS);
-                // shifted as ints: those compile to immediate shifts, and the mask drops the bits that
-                // cross from one short into its neighbour
-                IntVector vi = v.reinterpretAsInts();
-                int col = c * TernaryMatrix.CHUNK_COLS;
-                // two independent sums: a single chain of eight adds per chunk would bound the loop
-                acc = acc.add(v.and((short) 3).mul(ShortVector.fromArray(S, x, col)))
-                         .add(vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 3).mul(ShortVector.fromArray(S, x, col + 32)))
-                         .add(vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 3).mul(ShortVector.fromArray(S, x, col + 64)))
-                         .add(vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 3).mul(ShortVector.fromArray(S, x, col + 96)));
-                odd = odd.add(vi.lanewise(VectorOperators.LSHR, 2).reinterpretAsShorts().and((short) 3).mul(ShortVector.fromArray(S, x, col + 16)))
-                         .add(vi.lanewise(VectorOperators.LSHR, 6).reinterpretAsShorts().and((short) 3).mul(ShortVector.fromArray(S, x, col + 48)))
-                         .add(vi.lanewise(VectorOperators.LSHR, 10).reinterpretAsShorts().and((short) 3).mul(ShortVector.fromArray(S, x, col + 80)))
-                         .add(vi.lanewise(VectorOperators.LSHR, 14).reinterpretAsShorts().and((short) 3).mul(ShortVector.fromArray(S, x, col + 112)));
-            }
-            // widen in place: each int lane holds two 16-bit sums; shifts split them without a permute
-            IntVector pairs = acc.add(odd).reinterpretAsInts();
-            total = total.add(pairs.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16))
-                         .add(pairs.lanewise(VectorOperators.ASHR, 16));
-        }
-        return total.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
