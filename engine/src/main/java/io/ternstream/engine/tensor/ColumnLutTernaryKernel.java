@@ -44,8 +44,11 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     /** Shorts of one slot's tables: the tile's groups. */
     private static final int SLOT_SHORTS = TILE_GROUPS * GROUP_SHORTS;
-    /** Slots: a power of two, at least two per core (the pool's workers and their callers). */
-    private static final int SLOTS = Math.max(8, Integer.highestOneBit(4 * Runtime.getRuntime().availableProcessors() - 1));
+    /**
+     * Slots: a power of two, at least two per core (the pool's workers and their callers), at most 128
+     * (5.6 MB of tables); past that, products wait for a slot.
+     */
+    private static final int SLOTS = Math.min(128, Math.max(8, Integer.highestOneBit(4 * Runtime.getRuntime().availableProcessors() - 1)));
     /**
      * The tables of every slot, in one array. Its length is a constant to C2, which then proves the
      * table loads of {@link #rows} in bounds from the index arithmetic (slot masked, byte index

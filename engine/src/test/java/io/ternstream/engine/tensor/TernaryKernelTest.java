@@ -36,6 +36,38 @@ class TernaryKernelTest {
                 new int[] {16, 17, 32, 37, 3}, new int[] {33, 64}, new int[] {9, 128, 300});
     }
 
+    /** The column LUT leases table slots per product: more threads than slots must never share one. */
+    @Test
+    void columnLutKernelOnMoreThreadsThanSlots() throws Exception {
+        int threads = 24, rows = 300, cols = 577, batch = 19;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+        try {
+            var results = new java.util.ArrayList<java.util.concurrent.Future<?>>();
+            for (int t = 0; t < threads; t++) {
+                long seed = t;
+                results.add(pool.submit(() -> {
+                    SplittableRandom random = new SplittableRandom(seed);
+                    TernaryKernel fast = new ColumnLutTernaryKernel(), reference = new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED);
+                    byte[] codes = randomCodes(random, rows, cols);
+                    TernaryMatrix m = TernaryMatrix.fromCodes(rows, cols, codes, 0.5f, TernaryMatrix.Layout.INTERLEAVED);
+                    ActivationBatch inFast = new ActivationBatch(fast, batch, cols), inRef = new ActivationBatch(reference, batch, cols);
+                    fill(random, inFast, inRef, batch, cols);
+                    float[][] want = new float[batch][rows];
+                    reference.multiply(m, inRef, batch, want, 0, 0, rows);
+                    for (int round = 0; round < 20; round++) {
+                        float[][] got = new float[batch][rows];
+                        fast.multiply(m, inFast, batch, got, 0, 0, rows);
+                        for (int b = 0; b < batch; b++) assertArrayEquals(want[b], got[b], "thread " + seed + " round " + round + " column " + b);
+                    }
+                    return null;
+                }));
+            }
+            for (var r : results) r.get(); // rethrows a failed comparison
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
     @Test
     void interleavedKernelMatchesScalarTwinAtEveryBatch() {
         compareOnRandomShapes(new InterleavedTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED),
