@@ -26,6 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 class ServiceBenchmarkIT {
     private static final int AGGREGATE_RUNS = 3;
+    /**
+     * The service's role: engine, as the engine StatefulSet runs it (k8s/base); "all" adds the gateway,
+     * whose reply consumers read every token event on the same two cores.
+     */
+    private static final String ROLE = System.getProperty("ternstream.bench.role", "engine");
     private static final int WARM_ROUND_TRIPS = Integer.getInteger("ternstream.bench.warmRoundTrips", 1000);
     private static final List<Integer> PROMPT = IntStream.range(0, 16).mapToObj(i -> 3 + i * 7).toList();
     private static final int TOKENS = 64;
@@ -36,11 +41,11 @@ class ServiceBenchmarkIT {
 
     @Test
     void kafkaOverheadAndThroughput() throws Exception {
-        StringBuilder report = new StringBuilder("model: " + MODEL.getFileName() + "\n\n");
+        StringBuilder report = new StringBuilder("model: " + MODEL.getFileName() + ", service role: " + ROLE + "\n\n");
         double[] direct = engineDirect();
         Broker.Topics topics = Broker.Topics.create("bench", 4);
         try (Clients kafka = new Clients(topics);
-             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, "-Dternstream.model.threads=1", "-Dternstream.kafka.producer-linger=" + Integer.getInteger("lingerMs", 0) + "ms",
+             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, "-Dternstream.model.threads=1", "-Dternstream.role=" + ROLE, "-Dternstream.kafka.producer-linger=" + Integer.getInteger("lingerMs", 0) + "ms",
                      "-Xmx1g")) {
             runBatch(kafka, "warm", 32, TOKENS); // JIT warm-up of the service and the engine
             // and of the latency path through Kafka: one record each way at a time, as the samples below
