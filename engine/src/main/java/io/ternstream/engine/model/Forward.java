@@ -108,7 +108,7 @@ public final class Forward {
         matmul.set(n, layer.iProj().weight(), acts[0], iOut,
                 layer.fProj().weight(), acts[1], fOut,
                 layer.gProj().weight(), acts[2], gOut);
-        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
+        runMatmul();
 
         for (int c = 0; c < n; c++) gRms[c] = Activations.rmsFactor(gOut[c], d, config.rmsNormEps());
         pointwise.recurrence(l, layer, n, states);
@@ -118,8 +118,13 @@ public final class Forward {
             acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.oProj().norm(), d, acts[0].codes(c), scratch));
         }
         matmul.set(n, layer.oProj().weight(), acts[0], hOut);
-        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
+        runMatmul();
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
+    }
+
+    /** Runs the product set on {@code matmul} in as many parts as the kernel wants for its batch. */
+    private void runMatmul() {
+        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
     }
 
     /** GLU: u = gate_proj(RMSNorm(x)); x += down_proj(silu(u[:I]) ⊙ u[I:]). */
@@ -130,7 +135,7 @@ public final class Forward {
             acts[0].commit(c, Activations.quantizeNormed(normed[c], layer.gateProj().norm(), h, acts[0].codes(c), scratch));
         }
         matmul.set(n, layer.gateProj().weight(), acts[0], hOut);
-        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
+        runMatmul();
         pointwise.glu(n);
         pool.run(pointwise);
         acts[1].begin(inter);
@@ -139,7 +144,7 @@ public final class Forward {
             acts[1].commit(c, Activations.quantizeNormed(in, layer.downProj().norm(), inter, acts[1].codes(c), scratch));
         }
         matmul.set(n, layer.downProj().weight(), acts[1], hOut);
-        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
+        runMatmul();
         for (int c = 0; c < n; c++) for (int k = 0; k < h; k++) x[c][k] += hOut[c][k];
     }
 
@@ -159,7 +164,7 @@ public final class Forward {
         }
         if (m == 0) return;
         matmul.set(m, lmHead.weight(), headActs, headOut);
-        pool.run(matmul, kernel.parts(matmul.batch, pool.size()));
+        runMatmul();
     }
 
     /**

@@ -69,15 +69,10 @@ public final class ScalarTernaryKernel implements TernaryKernel {
         return dot;
     }
 
+    /** Reads each weight through {@link TernaryMatrix#code}, the layout's one definition of its bits. */
     private static int interleavedDot(TernaryMatrix m, int r, short[] q) {
-        short[] packed = m.chunks();
-        int base = r * m.rowShorts(), cols = m.cols();
         int dot = 0;
-        for (int c = 0; c < cols; c++) {
-            int s = packed[base + (c / TernaryMatrix.CHUNK_COLS) * TernaryMatrix.CHUNK_SHORTS + c % TernaryMatrix.CHUNK_SHORTS];
-            int t = ((s >>> (2 * ((c % TernaryMatrix.CHUNK_COLS) / TernaryMatrix.CHUNK_SHORTS))) & 3) - 1;
-            dot += t * q[c];
-        }
+        for (int c = 0; c < m.cols(); c++) dot += m.code(r, c) * q[c];
         return dot;
     }
 

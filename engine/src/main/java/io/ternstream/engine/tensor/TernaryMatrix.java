@@ -183,8 +183,8 @@ public final class TernaryMatrix {
             if (layout == Layout.INTERLEAVED) {
                 int base = r * chunksFor(cols) * CHUNK_SHORTS;
                 for (int c = 0; c < cols; c++) {
-                    int at = base + (c / CHUNK_COLS) * CHUNK_SHORTS + c % CHUNK_SHORTS;
-                    int shift = 2 * ((c % CHUNK_COLS) / CHUNK_SHORTS);
+                    int at = base + chunkShort(c);
+                    int shift = chunkShift(c);
                     chunks[at] = (short) ((chunks[at] & ~(3 << shift)) | (code(codes, c) + 1) << shift);
                 }
                 return;
@@ -251,6 +251,16 @@ public final class TernaryMatrix {
         return chunks;
     }
 
+    /** INTERLEAVED: the short of a row that holds column {@code col}. */
+    private static int chunkShort(int col) {
+        return (col / CHUNK_COLS) * CHUNK_SHORTS + col % CHUNK_SHORTS;
+    }
+
+    /** INTERLEAVED: the bit of that short where column {@code col}'s code (T + 1) starts. */
+    private static int chunkShift(int col) {
+        return 2 * ((col % CHUNK_COLS) / CHUNK_SHORTS);
+    }
+
     /** INTERLEAVED: shorts per row. */
     int rowShorts() {
         return chunksFor(cols) * CHUNK_SHORTS;
@@ -269,8 +279,7 @@ public final class TernaryMatrix {
             return (bits[i] & bit) != 0 ? 1 : (bits[i + 1] & bit) != 0 ? -1 : 0;
         }
         if (layout == Layout.INTERLEAVED) {
-            int s = chunks[row * rowShorts() + (col / CHUNK_COLS) * CHUNK_SHORTS + col % CHUNK_SHORTS];
-            return ((s >>> (2 * ((col % CHUNK_COLS) / CHUNK_SHORTS))) & 3) - 1;
+            return ((chunks[row * rowShorts() + chunkShort(col)] >>> chunkShift(col)) & 3) - 1;
         }
         int s = triplets[((row / ROW_BLOCK) * triples + col / TRIPLE_COLS) * ROW_BLOCK + row % ROW_BLOCK];
         int within = col % TRIPLE_COLS;

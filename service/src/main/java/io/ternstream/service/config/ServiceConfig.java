@@ -75,8 +75,9 @@ public interface ServiceConfig {
 
         /**
          * The reply producer's linger. 0 sends every token event at once; a millisecond lets one step's
-         * events for many sessions travel in one request, which costs the broker and the consumers
-         * much less CPU per token (docs/PERFORMANCE.md, "Service").
+         * events for many sessions travel in fewer requests, at up to a millisecond more to each token.
+         * On the 2-core development VM 1 ms made no difference beyond the noise (docs/PERFORMANCE.md,
+         * "Service").
          */
         @WithName("producer-linger")
         @WithDefault("0ms")
