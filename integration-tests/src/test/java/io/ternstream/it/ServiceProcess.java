@@ -25,6 +25,8 @@ final class ServiceProcess implements AutoCloseable {
     static final Path BUNDLED_MODEL = Path.of(System.getProperty("ternstream.bundled.dir", "../models/ternstream-tiny"));
     private static final Path APP = Path.of(System.getProperty("ternstream.service.app", "../service/target/quarkus-app"));
     private static final Path LOGS = Path.of(System.getProperty("ternstream.it.logs", "target/it-logs"));
+    /** Extra JVM options for every service process, space-separated (a profiler, GC logging). */
+    private static final String JVM_OPTIONS = System.getProperty("ternstream.it.serviceJvmOptions", "");
 
     private final Process process;
     private final int httpPort;
@@ -54,6 +56,7 @@ final class ServiceProcess implements AutoCloseable {
                     "-Dternstream.model.threads=1"));
             cmd.addAll(topics.serviceArgs());
             cmd.addAll(List.of(extraProperties));
+            if (!JVM_OPTIONS.isBlank()) cmd.addAll(List.of(JVM_OPTIONS.trim().split("\\s+")));
             cmd.addAll(List.of("-jar", APP.resolve("quarkus-run.jar").toString(), "serve",
                     "--bootstrap-servers", Broker.bootstrapServers(),
                     "--model", model.toString(),
