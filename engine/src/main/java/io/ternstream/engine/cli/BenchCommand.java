@@ -196,6 +196,9 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                     row.put("decode_tokens_per_s_mean", round((double) c.batch * genTokens * 1e9 / Arrays.stream(c.stepNanos).sum()));
                     row.put("decode_ms_p50", round(p50 / 1e6));
                     row.put("decode_ms_p99", round(percentile(c.stepNanos, 0.99) / 1e6));
+                    // the fastest step: the least disturbed by other processes on a shared machine, so the
+                    // steadiest figure for comparing configurations (contexts, kernels) within a run
+                    row.put("decode_ms_min", round(Arrays.stream(c.stepNanos).min().orElseThrow() / 1e6));
                     // CPU time of the calling thread per step: with one thread, the step's work without the
                     // time other processes held the core (the machine-independent part of a noisy measurement)
                     row.put("decode_cpu_ms_p50_calling_thread", round(percentile(c.stepCpuNanos, 0.50) / 1e6));

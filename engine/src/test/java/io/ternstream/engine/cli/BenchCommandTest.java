@@ -22,7 +22,7 @@ class BenchCommandTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String[] CONTRACT = {"config", "threads", "batch", "context", "prefill_tokens_per_s",
-            "decode_tokens_per_s", "decode_ms_p50", "decode_ms_p99", "weight_bytes", "state_bytes_per_session", "rss_bytes"};
+            "decode_tokens_per_s", "decode_ms_p50", "decode_ms_p99", "decode_ms_min", "weight_bytes", "state_bytes_per_session", "rss_bytes"};
 
     @TempDir
     Path tmp;
@@ -44,6 +44,7 @@ class BenchCommandTest {
             assertThat(row.get("decode_tokens_per_s").asDouble()).isPositive();
             assertThat(row.get("prefill_tokens_per_s").asDouble()).isPositive();
             assertThat(row.get("decode_ms_p99").asDouble()).isGreaterThanOrEqualTo(row.get("decode_ms_p50").asDouble());
+            assertThat(row.get("decode_ms_min").asDouble()).isPositive().isLessThanOrEqualTo(row.get("decode_ms_p50").asDouble());
             assertThat(row.get("rss_bytes").asLong()).isPositive();
             // 2 layers · (4·64·64 + 2·96·64 + 64·96) + 300·64 ternary weights; bytes depend on the layout
             assertThat(row.get("weight_bytes").asLong()).isBetween(2L * (4 * 64 * 64 + 3 * 96 * 64) / 5 + 300 * 64 / 5, 2L * (4 * 64 * 64 + 3 * 96 * 64) + 300 * 64L);
