@@ -90,6 +90,14 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         }
     }
 
+    /**
+     * Where a slot's tables start in {@link #TABLES}. The slot is masked so that C2 knows the range
+     * and proves the table loads and stores in bounds.
+     */
+    private static int slotBase(int slot) {
+        return (slot & (SLOTS - 1)) * SLOT_SHORTS;
+    }
+
     @Override
     public TernaryMatrix.Layout layout() {
         return TernaryMatrix.Layout.INTERLEAVED;
@@ -145,7 +153,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     private static void rows(short[] w, int slot, short[] partial, int[] totals, int rowStart, int rowEnd,
                              int stride, int offset, boolean first, boolean last) {
         short[] tables = TABLES;
-        int table = (slot & (SLOTS - 1)) * SLOT_SHORTS; // masked, so that C2 knows its range
+        int table = slotBase(slot);
         int at = 0;
         for (int r = rowStart; r < rowEnd; r++, at += LANES) {
             int base = r * stride + offset;
@@ -185,7 +193,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      */
     private static void buildTables(Scratch s, int slot, int i0) {
         short[] columns = s.columns, pairs = s.pairs, tables = TABLES;
-        int slotBase = (slot & (SLOTS - 1)) * SLOT_SHORTS; // masked, so that C2 proves the stores in bounds
+        int slotBase = slotBase(slot);
         for (int g = 0; g < TILE_GROUPS; g++) {
             int col = 64 * (g & 1) + i0 + (g >>> 1);
             pairSums(columns, col + 32, col + 48, pairs, 0); // the high pair, read back per row of entries

@@ -49,16 +49,20 @@ public final class MulAddTernaryKernel implements TernaryKernel {
         for (; r + 1 < rowEnd; r += 2) {
             for (int b = 0; b < batch; b++) {
                 long dots = dot2(w, r * stride, (r + 1) * stride, chunks, codes[b]);
-                out[b][outOffset + r] = TernaryKernel.rescale((int) (dots >> 32) - in.codeSum(b), m, in.inverseScale(b));
-                out[b][outOffset + r + 1] = TernaryKernel.rescale((int) dots - in.codeSum(b), m, in.inverseScale(b));
+                out[b][outOffset + r] = result((int) (dots >> 32), m, in, b);
+                out[b][outOffset + r + 1] = result((int) dots, m, in, b);
             }
         }
         if (r < rowEnd) { // an odd row count: the last row goes as a pair with itself
             for (int b = 0; b < batch; b++) {
-                long dots = dot2(w, r * stride, r * stride, chunks, codes[b]);
-                out[b][outOffset + r] = TernaryKernel.rescale((int) (dots >> 32) - in.codeSum(b), m, in.inverseScale(b));
+                out[b][outOffset + r] = result((int) (dot2(w, r * stride, r * stride, chunks, codes[b]) >> 32), m, in, b);
             }
         }
+    }
+
+    /** Output of a row for column b from its Σ (T+1)·x: Σ T·x = that − Σ x, then rescaled. */
+    private static float result(int shiftedDot, TernaryMatrix m, ActivationBatch in, int b) {
+        return TernaryKernel.rescale(shiftedDot - in.codeSum(b), m, in.inverseScale(b));
     }
 
     /** Σ (T+1)·x over two rows sharing the activation loads: the first in the high half. */
