@@ -88,24 +88,19 @@ public final class Activations {
         float s = 127f / Math.max(max, ABSMAX_FLOOR);
         i = 0;
         for (; i < bound; i += F.length()) {
-            roundHalfAway(FloatVector.fromArray(F, scratch, i).mul(s), codes, i);
+            // v rounded half away from zero exactly in float, as roundHalfAway(float) does: t = trunc(|v|)
+            // and |v| - t are exact, and the result is t + (|v| - t ≥ 0.5); then clamped to [-128, 127]
+            FloatVector v = FloatVector.fromArray(F, scratch, i).mul(s);
+            FloatVector a = v.abs();
+            FloatVector t = a.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
+            FloatVector q = t.add(ONE, a.sub(t).compare(VectorOperators.GE, 0.5f));
+            q = q.lanewise(VectorOperators.NEG, v.lt(0f)).max(-128f).min(127f);
+            q.convertShape(VectorOperators.F2S, S_HALF, 0).reinterpretAsShorts().intoArray(codes, i);
         }
         for (; i < n; i++) {
             codes[i] = (short) Math.clamp(roundHalfAway(scratch[i] * s), -128, 127);
         }
         return 1f / s;
-    }
-
-    /**
-     * v rounded half away from zero, clamped to [-128, 127], as {@link #roundHalfAway(float)} does but
-     * exactly in float: t = trunc(|v|) and |v| - t are exact, and the result is t + (|v| - t ≥ 0.5).
-     */
-    private static void roundHalfAway(FloatVector v, short[] codes, int at) {
-        FloatVector a = v.abs();
-        FloatVector t = a.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-        FloatVector r = t.add(ONE, a.sub(t).compare(VectorOperators.GE, 0.5f));
-        r = r.lanewise(VectorOperators.NEG, v.lt(0f)).max(-128f).min(127f);
-        r.convertShape(VectorOperators.F2S, S_HALF, 0).reinterpretAsShorts().intoArray(codes, at);
     }
 
     /** Round half away from zero (Triton's libdevice round), evaluated in double so that 0.49999997f stays 0. */
@@ -114,21 +109,17 @@ public final class Activations {
         return (long) (v < 0 ? -a : a);
     }
 
-    public static float sigmoid(float x) {
-        return 1f / (1f + (float) Math.exp(-x));
-    }
-
-    /** silu(x)·y computed as the reference does: x·y / (1 + exp(-x)). */
-    public static float swiglu(float x, float y) {
-        return x * y / (1f + (float) Math.exp(-x));
-    }
-
     /*
-     * The element-wise steps below evaluate exp with expVector on every element, tails included through
-     * masks, so a value never depends on where a thread's range starts: prefill, single steps and
-     * batches stay bit-identical to one another. They are per column and per channel, so unlike the
-     * weights they do not amortize over a batch; scalar Math.exp here cost as much as the ternary
-     * products at batch 16.
+     * The element-wise steps below evaluate exp on every element, tails included through masks, so a
+     * value never depends on where a thread's range starts: prefill, single steps and batches stay
+     * bit-identical to one another. They are per column and per channel, so unlike the weights they do
+     * not amortize over a batch.
+     *
+     * Every exp goes through one array pass, expNeg, which holds the only copy of the e^x arithmetic. The
+     * steps around it are loops over arrays too, and no method takes or returns a vector: C2 does not
+     * reliably inline such a method (here it compiled the recurrence's three calls of a vector exp helper
+     * as real calls, boxing each vector into a new object, and the recurrence ran 3–8× slower than its
+     * arithmetic; docs/PERFORMANCE.md, session 5).
      */
 
     private static final float LOG2E = 1.44269504f;
@@ -138,58 +129,79 @@ public final class Activations {
     private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
 
     /**
-     * e^x per lane within about 2 ulp, from adds, multiplies and bit operations only. Not the Vector
-     * API's EXP: that one is a native routine once the JIT has compiled the caller but Math.exp in the
-     * interpreter, and the two differ in the last bit, so the same step could give different bits in a
-     * fresh process (a restarted service replaying a turn) than in a warm one. Every operation here is
-     * exactly rounded IEEE arithmetic in both modes. Inputs are clamped to [-87, 88] (results stay
-     * normal floats: exp(-87) ≈ 1.6e-38, exp(88) ≈ 1.7e38), which changes no sigmoid or silu value by
-     * more than 1e-37.
+     * out[outOff + k] = e^(−x[xOff + k]) for k in [from, to), within about 2 ulp, from adds, multiplies and
+     * bit operations only (out may be x). Not the Vector API's EXP: that one is a native routine once the
+     * JIT has compiled the caller but Math.exp in the interpreter, and the two differ in the last bit, so
+     * the same step could give different bits in a fresh process (a restarted service replaying a turn)
+     * than in a warm one. Every operation here is exactly rounded IEEE arithmetic in both modes. Exponents
+     * are clamped to [-87, 88] (results stay normal floats: e^-87 ≈ 1.6e-38, e^88 ≈ 1.7e38), which
+     * changes no sigmoid or silu value by more than 1e-37.
      */
-    static FloatVector expVector(FloatVector x) {
-        x = x.max(-87f).min(88f);
-        FloatVector t = x.mul(LOG2E).add(ROUNDER);                  // n = round(x / ln 2) in the low bits
-        FloatVector n = t.sub(ROUNDER);
-        FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));    // |r| ≤ ln2/2
-        FloatVector p = r.mul(1f / 720).add(1f / 120).mul(r).add(1f / 24).mul(r).add(1f / 6).mul(r).add(0.5f)
-                .mul(r).add(1f).mul(r).add(1f);                     // Taylor to r^6: error < 1.3e-7 relative
-        FloatVector scale = t.reinterpretAsInts().sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale);
+    static void expNeg(float[] x, int xOff, float[] out, int outOff, int from, int to) {
+        for (int k = from; k < to; k += F.length()) {
+            VectorMask<Float> m = F.indexInRange(k, to);
+            FloatVector v = FloatVector.fromArray(F, x, xOff + k, m).neg().max(-87f).min(88f);
+            FloatVector t = v.mul(LOG2E).add(ROUNDER);                  // n = round(v / ln 2) in the low bits
+            FloatVector n = t.sub(ROUNDER);
+            FloatVector r = v.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));    // |r| ≤ ln2/2
+            FloatVector p = r.mul(1f / 720).add(1f / 120).mul(r).add(1f / 24).mul(r).add(1f / 6).mul(r).add(0.5f)
+                    .mul(r).add(1f).mul(r).add(1f);                     // Taylor to r^6: error < 1.3e-7 relative
+            FloatVector scale = t.reinterpretAsInts().sub(ROUNDER_BITS - 127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+            p.mul(scale).intoArray(out, outOff + k, m);
+        }
     }
 
-    /** out[k] = silu(x[xOff + k])·y[yOff + k] for k in [from, to), as {@link #swiglu}. */
+    /** out[k] = silu(x[xOff + k])·y[yOff + k] for k in [from, to), as the reference: x·y / (1 + e^−x). */
     public static void swigluInto(float[] x, int xOff, float[] y, int yOff, float[] out, int from, int to) {
+        expNeg(x, xOff, out, 0, from, to);
         FloatVector one = FloatVector.broadcast(F, 1f);
         for (int k = from; k < to; k += F.length()) {
             VectorMask<Float> m = F.indexInRange(k, to);
             FloatVector xv = FloatVector.fromArray(F, x, xOff + k, m);
             FloatVector yv = FloatVector.fromArray(F, y, yOff + k, m);
-            xv.mul(yv).div(one.add(expVector(xv.neg()))).intoArray(out, k, m);
+            xv.mul(yv).div(one.add(FloatVector.fromArray(F, out, k, m))).intoArray(out, k, m);
         }
     }
 
     /**
      * The MLGRU recurrence and output gate over channels [from, to) of one column:
      * f = σ(f) (or γ + (1-γ)σ(f) with a lower bound); h = f·h + silu(i)·(1-f); o = RMSNorm(g)·w·silu(h),
-     * where {@code gRms} is RMSNorm's factor of g. Updates {@code state} and writes {@code out}.
+     * where {@code gRms} is RMSNorm's factor of g. Updates {@code state} and writes {@code out}; {@code f}
+     * is overwritten (the caller's scratch), and {@code out} holds e^−i until the last pass.
      */
     public static void recurrence(float[] i, float[] f, float[] g, float gRms, float[] w, float[] gamma,
                                   float[] state, float[] out, int from, int to) {
+        expNeg(f, 0, f, 0, from, to);
+        expNeg(i, 0, out, 0, from, to);
+        updateState(i, f, out, gamma, state, from, to);
+        expNeg(state, 0, f, 0, from, to);
+        outputGate(g, gRms, w, state, f, out, from, to);
+    }
+
+    /** h = f·h + i·(1 − f) / (1 + e^−i) with f = 1 / (1 + e^−f), lower-bounded by γ; e^−f and e^−i given. */
+    private static void updateState(float[] i, float[] expNegF, float[] expNegI, float[] gamma, float[] state, int from, int to) {
         FloatVector one = FloatVector.broadcast(F, 1f);
         for (int k = from; k < to; k += F.length()) {
             VectorMask<Float> m = F.indexInRange(k, to);
-            FloatVector fv = FloatVector.fromArray(F, f, k, m);
-            FloatVector forget = one.div(one.add(expVector(fv.neg())));
+            FloatVector forget = one.div(one.add(FloatVector.fromArray(F, expNegF, k, m)));
             if (gamma != null) {
                 FloatVector gv = FloatVector.fromArray(F, gamma, k, m);
                 forget = gv.add(one.sub(gv).mul(forget));
             }
             FloatVector iv = FloatVector.fromArray(F, i, k, m);
-            FloatVector input = iv.mul(one.sub(forget)).div(one.add(expVector(iv.neg())));
-            FloatVector h = forget.mul(FloatVector.fromArray(F, state, k, m)).add(input);
-            h.intoArray(state, k, m);
+            FloatVector input = iv.mul(one.sub(forget)).div(one.add(FloatVector.fromArray(F, expNegI, k, m)));
+            forget.mul(FloatVector.fromArray(F, state, k, m)).add(input).intoArray(state, k, m);
+        }
+    }
+
+    /** o = (g · gRms · w) · h / (1 + e^−h), e^−h given. */
+    private static void outputGate(float[] g, float gRms, float[] w, float[] h, float[] expNegH, float[] out, int from, int to) {
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int k = from; k < to; k += F.length()) {
+            VectorMask<Float> m = F.indexInRange(k, to);
             FloatVector normedG = FloatVector.fromArray(F, g, k, m).mul(gRms).mul(FloatVector.fromArray(F, w, k, m));
-            normedG.mul(h.div(one.add(expVector(h.neg())))).intoArray(out, k, m);
+            FloatVector hv = FloatVector.fromArray(F, h, k, m);
+            normedG.mul(hv.div(one.add(FloatVector.fromArray(F, expNegH, k, m)))).intoArray(out, k, m);
         }
     }
 }

@@ -12,23 +12,35 @@ class ActivationsVectorTest {
     /** The arithmetic-only exp stays within 3e-7 relative of Math.exp and clamps far inputs to finite values. */
     @Test
     void vectorExpIsAccurateAndFinite() {
-        var species = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED;
-        float[] in = new float[species.length()], out = new float[species.length()];
+        int n = 37; // whole vectors and a masked tail
+        float[] negated = new float[n], out = new float[n];
         SplittableRandom random = new SplittableRandom(11);
-        for (int round = 0; round < 20_000; round++) {
-            for (int i = 0; i < in.length; i++) in[i] = (float) (random.nextDouble() * 175 - 87);
-            Activations.expVector(jdk.incubator.vector.FloatVector.fromArray(species, in, 0)).intoArray(out, 0);
-            for (int i = 0; i < in.length; i++) {
-                double want = Math.exp(in[i]);
-                assertEquals(want, out[i], want * 3e-7, "exp(" + in[i] + ")");
+        for (int round = 0; round < 5_000; round++) {
+            for (int i = 0; i < n; i++) negated[i] = -(float) (random.nextDouble() * 175 - 87);
+            Activations.expNeg(negated, 0, out, 0, 0, n);
+            for (int i = 0; i < n; i++) {
+                double want = Math.exp(-negated[i]);
+                assertEquals(want, out[i], want * 3e-7, "exp(" + -negated[i] + ")");
             }
         }
-        float[] far = new float[species.length()];
-        java.util.Arrays.fill(far, -1000f);
-        far[0] = 1000f;
-        Activations.expVector(jdk.incubator.vector.FloatVector.fromArray(species, far, 0)).intoArray(out, 0);
+        float[] far = new float[n];
+        java.util.Arrays.fill(far, 1000f);
+        far[0] = -1000f;
+        Activations.expNeg(far, 0, out, 0, 0, n);
         assertEquals(Math.exp(88), out[0], Math.exp(88) * 3e-7);
-        for (int i = 1; i < out.length; i++) assertEquals(0f, out[i], 1e-37f);
+        for (int i = 1; i < n; i++) assertEquals(0f, out[i], 1e-37f);
+    }
+
+    /** In place and at an offset, a range gives the same values as the whole array. */
+    @Test
+    void expNegOfARangeMatchesTheWhole() {
+        float[] x = new float[50], whole = new float[50], part = new float[60];
+        for (int i = 0; i < x.length; i++) x[i] = (i - 25) * 0.7f;
+        Activations.expNeg(x, 0, whole, 0, 0, 50);
+        Activations.expNeg(x, 0, part, 10, 3, 45);
+        for (int i = 3; i < 45; i++) assertEquals(whole[i], part[10 + i], "element " + i);
+        Activations.expNeg(x, 0, x, 0, 0, 50);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(whole, x);
     }
 
     @Test
