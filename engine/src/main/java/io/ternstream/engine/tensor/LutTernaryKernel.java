@@ -120,11 +120,8 @@ public final class LutTernaryKernel implements TernaryKernel {
             lo = lo.add(acc.convertShape(VectorOperators.S2I, I, 0).reinterpretAsInts());
             hi = hi.add(acc.convertShape(VectorOperators.S2I, I, 1).reinterpretAsInts());
         }
-        store(lo, hi, out, o, inv, dq, valid);
-    }
-
-    /** out[o + i] = dot_i · inv · dq for the first {@code valid} rows: the same float operations as {@link TernaryKernel#rescale}. */
-    private static void store(IntVector lo, IntVector hi, float[] out, int o, float inv, float dq, int valid) {
+        // out[o + i] = dot_i · inv · dq for the first `valid` rows, the float operations of TernaryKernel.rescale;
+        // written here, not in a helper taking the vectors, which C2 may compile as a call that boxes them
         FloatVector fl = lo.convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(inv).mul(dq);
         FloatVector fh = hi.convert(VectorOperators.I2F, 0).reinterpretAsFloats().mul(inv).mul(dq);
         int half = F.length();
