@@ -56,8 +56,10 @@ class ServiceBenchmarkIT {
         for (int k = 0; k < counts.length; k++) directBatch[k] = directBatch(counts[k]); // before the broker and service compete for the cores
         Broker.Topics topics = Broker.Topics.create("bench", 4);
         try (Clients kafka = new Clients(topics);
-             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, "-Dternstream.model.threads=1", "-Dternstream.role=" + ROLE, "-Dternstream.kafka.producer-linger=" + Integer.getInteger("lingerMs", 0) + "ms",
-                     "-Xmx1g")) {
+             // the JVM flags of a deployment, one engine thread: the broker and the client share the two cores
+             ServiceProcess service = ServiceProcess.start("bench", topics, MODEL, ServiceProcess.PRODUCTION_JVM,
+                     "-Dternstream.model.threads=1", "-Dternstream.role=" + ROLE,
+                     "-Dternstream.kafka.producer-linger=" + Integer.getInteger("lingerMs", 0) + "ms")) {
             runBatch(kafka, "warm", 32, TOKENS); // JIT warm-up of the service and the engine
             // and of the latency path through Kafka: one record each way at a time, as the samples below
             // send them. A fresh broker and its clients run their code interpreted for the first thousands

@@ -25,6 +25,10 @@ final class ServiceProcess implements AutoCloseable {
     static final Path BUNDLED_MODEL = Path.of(System.getProperty("ternstream.bundled.dir", "../models/ternstream-tiny"));
     private static final Path APP = Path.of(System.getProperty("ternstream.service.app", "../service/target/quarkus-app"));
     private static final Path LOGS = Path.of(System.getProperty("ternstream.it.logs", "target/it-logs"));
+    /** Heap and GC of the test instances: small and single-threaded, as many run side by side. */
+    static final List<String> TEST_JVM = List.of("-Xmx384m", "-XX:+UseSerialGC");
+    /** Heap and GC of a deployed instance (the Dockerfile's and {@code ./ternstream serve}'s), for benchmarks. */
+    static final List<String> PRODUCTION_JVM = List.of("-XX:+UseParallelGC", "-XX:+UseTransparentHugePages");
     /** Extra JVM options for every service process, space-separated (a profiler, GC logging). */
     private static final String JVM_OPTIONS = System.getProperty("ternstream.it.serviceJvmOptions", "");
 
@@ -45,15 +49,20 @@ final class ServiceProcess implements AutoCloseable {
     }
 
     static ServiceProcess start(String name, Broker.Topics topics, Path model, String... extraProperties) {
+        return start(name, topics, model, TEST_JVM, extraProperties);
+    }
+
+    /** {@code jvm}: heap and GC flags ({@link #TEST_JVM} or {@link #PRODUCTION_JVM}). */
+    static ServiceProcess start(String name, Broker.Topics topics, Path model, List<String> jvm, String... extraProperties) {
         try {
             Files.createDirectories(LOGS);
             int port = freePort();
             List<String> cmd = new ArrayList<>(List.of(
                     Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
-                    "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true", "-Xmx384m", "-XX:+UseSerialGC",
-                    "-Dternstream.kafka.session-timeout=4s",
-                    "-Dternstream.model.threads=1"));
+                    "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true"));
+            cmd.addAll(jvm);
+            cmd.addAll(List.of("-Dternstream.kafka.session-timeout=4s", "-Dternstream.model.threads=1"));
             cmd.addAll(topics.serviceArgs());
             cmd.addAll(List.of(extraProperties));
             if (!JVM_OPTIONS.isBlank()) cmd.addAll(List.of(JVM_OPTIONS.trim().split("\\s+")));
