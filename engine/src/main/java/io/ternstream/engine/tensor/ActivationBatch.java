@@ -1,5 +1,10 @@
 package io.ternstream.engine.tensor;
 
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * Up to {@code maxColumns} int8-quantized activation columns, the input of one ternary product, in the
  * form the kernel reads: the codes, each column's 1/s, and whatever the kernel derives from the codes
@@ -56,11 +61,23 @@ public final class ActivationBatch {
         // positions past cols may hold codes of a wider product that used this buffer before
         java.util.Arrays.fill(codes[c], cols, Math.min(codes[c].length, TernaryMatrix.paddedColsFor(cols)), (short) 0);
         this.inverseScale[c] = inverseScale;
-        int sum = 0;
-        short[] q = codes[c];
-        for (int i = 0; i < cols; i++) sum += q[i];
-        codeSums[c] = sum;
+        codeSums[c] = sum(codes[c], cols);
         if (tables != null) kernel.prepare(codes[c], cols, tables[c]);
+    }
+
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
+    /** Σ q[0, n): eight codes widened to ints per step (a scalar loop cost 2% of a 32-column step). */
+    private static int sum(short[] q, int n) {
+        IntVector acc = IntVector.zero(I8);
+        int i = 0;
+        for (int bound = S8.loopBound(n); i < bound; i += S8.length()) {
+            acc = acc.add(ShortVector.fromArray(S8, q, i).convertShape(VectorOperators.S2I, I8, 0));
+        }
+        int sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += q[i];
+        return sum;
     }
 
     /** Sum of column {@code c}'s codes over [0, cols). */
