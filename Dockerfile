@@ -40,8 +40,9 @@ ENV TERNSTREAM_HOME=/opt/ternstream \
 EXPOSE 8080
 USER 10001:10001
 # Vector API module and native access (tokenizer library) as in ./ternstream; the heap is a share of the
-# container's memory limit because the weights are memory-mapped outside the heap. Huge pages for the heap,
-# where the packed ternary weights live: decode streams them every step (18-35% faster, docs/PERFORMANCE.md).
+# container's memory limit because the weights are memory-mapped outside the heap. No huge pages (unlike the
+# engine commands): a fault on a fresh madvised heap page can stall for compaction on the allocation path of
+# a prompt, which put the first-token overhead over 10 ms in 2 of 4 benchmark runs (docs/PERFORMANCE.md).
 # Extra JVM flags: JDK_JAVA_OPTIONS (read by the java launcher).
 ENTRYPOINT ["java", \
   "--add-modules=jdk.incubator.vector", \
@@ -50,7 +51,6 @@ ENTRYPOINT ["java", \
   "-DOPT_OUT_TRACKING=true", \
   "-Djava.io.tmpdir=/tmp", \
   "-XX:+UseParallelGC", \
-  "-XX:+UseTransparentHugePages", \
   "-XX:MaxRAMPercentage=60", \
   "-XX:+ExitOnOutOfMemoryError", \
   "-jar", "/opt/ternstream/app/quarkus-run.jar"]

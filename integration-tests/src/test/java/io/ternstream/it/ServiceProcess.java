@@ -28,7 +28,7 @@ final class ServiceProcess implements AutoCloseable {
     /** Heap and GC of the test instances: small and single-threaded, as many run side by side. */
     static final List<String> TEST_JVM = List.of("-Xmx384m", "-XX:+UseSerialGC");
     /** Heap and GC of a deployed instance (the Dockerfile's and {@code ./ternstream serve}'s), for benchmarks. */
-    static final List<String> PRODUCTION_JVM = List.of("-XX:+UseParallelGC", "-XX:+UseTransparentHugePages");
+    static final List<String> PRODUCTION_JVM = List.of("-XX:+UseParallelGC");
     /** Extra JVM options for every service process, space-separated (a profiler, GC logging). */
     private static final String JVM_OPTIONS = System.getProperty("ternstream.it.serviceJvmOptions", "");
 
