@@ -18,7 +18,10 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 
-/** The serial work before each product: fused RMSNorm + absmax quantization, and the LUT tables. */
+/**
+ * The per-column work around the products: fused RMSNorm + absmax quantization, the LUT tables, and the
+ * element-wise recurrence and SwiGLU (n channels).
+ */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -31,6 +34,7 @@ public class ActivationsBenchmark {
     public int n;
 
     private float[] x, w, scratch;
+    private float[] i, f, g, gamma, state, out, up;
     private short[] codes;
     private ActivationBatch lut;
 
@@ -45,6 +49,19 @@ public class ActivationsBenchmark {
             w[i] = 0.5f + random.nextFloat();
         }
         codes = new short[n + 64];
+        i = new float[n];
+        f = new float[n];
+        g = new float[n];
+        gamma = new float[n];
+        state = new float[n];
+        out = new float[n];
+        up = new float[2 * n];
+        for (int k = 0; k < n; k++) {
+            i[k] = (float) random.nextGaussian();
+            g[k] = (float) random.nextGaussian();
+            gamma[k] = 0.1f * random.nextFloat();
+        }
+        for (int k = 0; k < 2 * n; k++) up[k] = (float) random.nextGaussian();
         lut = new ActivationBatch(TernaryKernel.byName("lut"), 1, n);
     }
 
@@ -58,5 +75,18 @@ public class ActivationsBenchmark {
         lut.begin(n);
         lut.commit(0, Activations.quantizeNormed(x, w, n, lut.codes(0), scratch));
         return lut;
+    }
+
+    @Benchmark
+    public float[] recurrence() {
+        System.arraycopy(x, 0, f, 0, n); // f is the recurrence's scratch: refill it
+        Activations.recurrence(i, f, g, 1.1f, w, gamma, state, out, 0, n);
+        return out;
+    }
+
+    @Benchmark
+    public float[] swiglu() {
+        Activations.swigluInto(up, 0, up, n, out, 0, n);
+        return out;
     }
 }

@@ -1,0 +1,92 @@
+package io.ternstream.benchmarks;
+
+import java.lang.reflect.Array;
+import java.lang.reflect.Method;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Compares engine builds side by side in one JVM: each jar is loaded in its own class loader, and bursts
+ * of batched steps alternate between them until the time is up. The speed-up reported is the median over
+ * adjacent pairs of bursts, so the drift of a shared machine (±20% over minutes here) cancels out; run it
+ * with the jars in both orders, since the second one measured about 3% slower when both were the same.
+ *
+ * <pre>java --add-modules=jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
+ *     io.ternstream.benchmarks.EngineJarAB MODEL_DIR BATCH SECONDS engine-a.jar engine-b.jar [...]</pre>
+ *
+ * Reflection only: the jars may differ in anything but {@code ModelLoader.load}, the {@code Engine}
+ * constructor and {@code stepBatch}. One engine thread ({@code -Dthreads=N} for more).
+ */
+public final class EngineJarAB {
+    private static final int STEPS_PER_BURST = 10;
+
+    private record Build(String name, Object engine, Method stepBatch, Object states, int[] tokens, float[][] logits,
+                         List<Double> stepMillis) {
+        double burst() throws ReflectiveOperationException {
+            double[] t = new double[STEPS_PER_BURST];
+            for (int k = 0; k < t.length; k++) {
+                long t0 = System.nanoTime();
+                stepBatch.invoke(engine, states, tokens, logits);
+                t[k] = (System.nanoTime() - t0) / 1e6;
+                stepMillis.add(t[k]);
+            }
+            Arrays.sort(t);
+            return t[t.length / 2];
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 5) {
+            System.err.println("usage: EngineJarAB MODEL_DIR BATCH SECONDS JAR JAR [JAR...]");
+            System.exit(2);
+        }
+        Path model = Path.of(args[0]);
+        int batch = Integer.parseInt(args[1]);
+        long seconds = Long.parseLong(args[2]);
+        int threads = Integer.getInteger("threads", 1);
+        List<Build> builds = new ArrayList<>();
+        for (int i = 3; i < args.length; i++) builds.add(load(Path.of(args[i]), model, batch, threads));
+        for (Build b : builds) for (int k = 0; k < 30; k++) b.burst(); // JIT warm-up of every build
+        List<double[]> pairs = new ArrayList<>();
+        for (long end = System.nanoTime() + seconds * 1_000_000_000L; System.nanoTime() < end; ) {
+            double[] medians = new double[builds.size()];
+            for (int i = 0; i < builds.size(); i++) medians[i] = builds.get(i).burst();
+            pairs.add(medians);
+        }
+        for (int i = 0; i < builds.size(); i++) {
+            Build b = builds.get(i);
+            double[] t = b.stepMillis().stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            int index = i;
+            double[] speedUp = pairs.stream().mapToDouble(p -> p[0] / p[index]).sorted().toArray();
+            System.out.printf("%-24s steps %6d  min %.3f  p10 %.3f  p50 %.3f ms  speed vs the first: median %.3f (IQR %.3f-%.3f)%n",
+                    b.name(), t.length, t[0], t[t.length / 10], t[t.length / 2], speedUp[speedUp.length / 2],
+                    speedUp[speedUp.length / 4], speedUp[3 * speedUp.length / 4]);
+        }
+    }
+
+    private static Build load(Path jar, Path model, int batch, int threads) throws Exception {
+        // the platform loader as parent: each build sees its own engine classes, not the ones in this jar
+        var loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+        Object loaded = loader.loadClass("io.ternstream.engine.model.ModelLoader").getMethod("load", Path.class).invoke(null, model);
+        Class<?> optionsClass = loader.loadClass("io.ternstream.engine.EngineOptions");
+        Object options = optionsClass.getConstructor(int.class, int.class).newInstance(threads, Math.max(batch, 1));
+        Class<?> engineClass = loader.loadClass("io.ternstream.engine.Engine");
+        Class<?> tokenizerClass = loader.loadClass("io.ternstream.engine.tokenizer.TextTokenizer");
+        Object engine = engineClass.getConstructor(loaded.getClass(), tokenizerClass, optionsClass).newInstance(loaded, null, options);
+        Class<?> stateClass = loader.loadClass("io.ternstream.engine.state.SessionState");
+        Object states = Array.newInstance(stateClass, batch);
+        int[] tokens = new int[batch];
+        for (int b = 0; b < batch; b++) {
+            Array.set(states, b, engineClass.getMethod("newState").invoke(engine));
+            tokens[b] = 5 + b;
+        }
+        Object config = engineClass.getMethod("config").invoke(engine);
+        int vocab = (int) config.getClass().getMethod("vocabSize").invoke(config);
+        Method stepBatch = engineClass.getMethod("stepBatch", states.getClass(), int[].class, float[][].class);
+        return new Build(jar.getFileName().toString(), engine, stepBatch, states, tokens, new float[batch][vocab], new ArrayList<>());
+    }
+}
