@@ -15,6 +15,10 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class ActivationBatch {
 
+    /** Eight codes, and the same eight widened to ints: one step of {@link #sum}. */
+    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
+    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
+
     private final TernaryKernel kernel;
     private final int maxCols;
     private final short[][] codes;       // [C][paddedColsFor(maxCols)] values in [-128, 127]
@@ -64,9 +68,6 @@ public final class ActivationBatch {
         codeSums[c] = sum(codes[c], cols);
         if (tables != null) kernel.prepare(codes[c], cols, tables[c]);
     }
-
-    private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
-    private static final VectorSpecies<Integer> I8 = IntVector.SPECIES_256;
 
     /** Σ q[0, n): eight codes widened to ints per step (a scalar loop cost 2% of a 32-column step). */
     private static int sum(short[] q, int n) {
