@@ -1,21 +1,30 @@
 package io.ternstream.engine.model;
 
+import io.ternstream.engine.safetensors.SafetensorsFile;
 import io.ternstream.engine.safetensors.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 
 /**
- * The token embedding table [vocab, hidden], left in the checkpoint's dtype and memory (mapped file or
- * an off-heap segment for generated models); a lookup converts one row to float.
+ * The token embedding table [vocab, hidden], left in the checkpoint's dtype; a lookup converts one row
+ * to float.
  *
- * <p>A mapped table is released again after each lookup: a page fault on a file mapping maps the
- * cached pages around it too (Linux's fault-around, 64 KB), so a few thousand distinct tokens left
- * most of a 65 MB table resident (docs/PERFORMANCE.md). The file's pages stay in the page cache, so
- * the next lookup of a nearby row is a minor fault, not a read.
+ * <p>A table in a checkpoint file is read a row at a time with a positional read ({@code file}), not
+ * through its mapping. Through the mapping, a page fault maps the cached pages around the row too
+ * (Linux's fault-around, 64 KB), so a few thousand distinct tokens left most of a 65 MB table resident
+ * unless each lookup released its window again; the fault and the release cost about 9 µs per token,
+ * the read about 2 µs (docs/PERFORMANCE.md). The file's pages stay in the page cache, outside the
+ * process. Tables generated in memory ({@code file} null) are read from their segment.
  */
-public record Embeddings(Tensor table) {
+public record Embeddings(Tensor table, SafetensorsFile file) {
 
-    /** The window one fault maps around a row (the kernel's default fault-around size). */
-    private static final long FAULT_AROUND_BYTES = 64 * 1024;
+    /** An in-memory table (generated models, tests). */
+    public Embeddings(Tensor table) {
+        this(table, null);
+    }
 
     public int vocab() {
         return table.dim(0);
@@ -26,15 +35,19 @@ public record Embeddings(Tensor table) {
     }
 
     public void lookup(int token, float[] dst) {
-        table.readFloats((long) token * dim(), dst, 0, dim());
-        MemorySegment data = table.data();
-        if (data.isMapped()) {
-            long rowBytes = (long) dim() * table.dtype().bytes();
-            long base = data.address(); // the window is aligned in the address space, not in the file
-            long from = Math.max(0, Math.floorDiv(base + token * rowBytes, FAULT_AROUND_BYTES) * FAULT_AROUND_BYTES - base);
-            long to = Math.min(data.byteSize(), Math.ceilDiv(base + (token + 1) * rowBytes, FAULT_AROUND_BYTES) * FAULT_AROUND_BYTES - base);
-            data.asSlice(from, to - from).unload();
+        if (file == null) {
+            table.readFloats((long) token * dim(), dst, 0, dim());
+            return;
         }
+        int rowBytes = dim() * table.dtype().bytes();
+        ByteBuffer row = ByteBuffer.allocate(rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        try {
+            file.read(table, (long) token * rowBytes, row);
+        } catch (IOException e) {
+            throw new UncheckedIOException(table.describe() + ": reading the row of token " + token + " failed", e);
+        }
+        new Tensor(table.name(), table.dtype(), new long[] {dim()}, MemorySegment.ofArray(row.array()), table.file())
+                .readFloats(0, dst, 0, dim());
     }
 
     public long bytes() {

@@ -87,11 +87,13 @@ public final class ModelLoader {
     /** Name → tensor over all shards, with shape checks that name the file and tensor. */
     private static final class Tensors {
         private final Map<String, Tensor> byName = new LinkedHashMap<>();
+        private final Map<String, SafetensorsFile> fileByName = new LinkedHashMap<>();
         private final String where;
 
         Tensors(List<SafetensorsFile> files) {
             for (SafetensorsFile f : files) {
                 for (Tensor t : f.tensors().values()) {
+                    fileByName.put(t.name(), f);
                     Tensor previous = byName.put(t.name(), t);
                     if (previous != null) throw new ModelFormatException("tensor '" + t.name() + "' appears in both " + previous.file() + " and " + t.file());
                 }
@@ -108,6 +110,11 @@ public final class ModelLoader {
             }
             if (!t.dtype().isFloat()) throw new ModelFormatException(t.file() + ": tensor '" + name + "' has dtype " + t.dtype() + ", expected F32, F16 or BF16");
             return t;
+        }
+
+        /** The file that holds a tensor returned by {@link #get}. */
+        SafetensorsFile fileOf(Tensor t) {
+            return fileByName.get(t.name());
         }
 
         boolean has(String name) {
@@ -148,7 +155,7 @@ public final class ModelLoader {
         }
         String fingerprint = fingerprint(c, t.all());
         return new HgrnBitModel(c, dir.toAbsolutePath().normalize().getFileName().toString(), fingerprint,
-                new Embeddings(embedding), List.copyOf(blocks), finalNorm, lmHead, resources);
+                new Embeddings(embedding, t.fileOf(embedding)), List.copyOf(blocks), finalNorm, lmHead, resources);
     }
 
     private static BitLinear bitLinear(Tensors t, String prefix, long out, long in) {

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +20,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One safetensors file mapped read-only into memory. The header is validated completely on open
+ * One safetensors file mapped read-only into memory (and open for positional reads). The header is validated completely on open
  * (JSON syntax, dtypes, shapes against byte ranges, ranges inside the file, no overlaps), so a
  * truncated or corrupt file fails here with its name, never later with garbage numbers.
  */
@@ -31,19 +32,26 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
+    private final FileChannel channel;  // kept open for positional reads
+    private final MemorySegment whole;  // the mapping: a tensor's file position is its address minus this one's
     private final Map<String, Tensor> tensors;
     private final Map<String, String> metadata;
 
-    private SafetensorsFile(Path path, Arena arena, Map<String, Tensor> tensors, Map<String, String> metadata) {
+    private SafetensorsFile(Path path, Arena arena, FileChannel channel, MemorySegment whole, Map<String, Tensor> tensors,
+                            Map<String, String> metadata) {
         this.path = path;
         this.arena = arena;
+        this.channel = channel;
+        this.whole = whole;
         this.tensors = tensors;
         this.metadata = metadata;
     }
 
     public static SafetensorsFile open(Path path) throws IOException {
         Arena arena = Arena.ofShared();
-        try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
+        FileChannel channel = null;
+        try {
+            channel = FileChannel.open(path, StandardOpenOption.READ);
             long size = channel.size();
             if (size < 8) throw new SafetensorsException(path + ": truncated safetensors file (" + size + " bytes, no header length)");
             MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
@@ -55,9 +63,10 @@ public final class SafetensorsFile implements AutoCloseable {
             byte[] headerBytes = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
             MemorySegment body = whole.asSlice(8 + headerLength);
             var parsed = parseHeader(path, new String(headerBytes, StandardCharsets.UTF_8), body);
-            return new SafetensorsFile(path, arena, parsed.tensors, parsed.metadata);
+            return new SafetensorsFile(path, arena, channel, whole, parsed.tensors, parsed.metadata);
         } catch (IOException | RuntimeException e) {
             arena.close();
+            if (channel != null) channel.close();
             throw e;
         }
     }
@@ -130,8 +139,34 @@ public final class SafetensorsFile implements AutoCloseable {
         return metadata;
     }
 
+    /**
+     * Reads bytes [from, from + dst.remaining()) of tensor {@code t}'s data into {@code dst} with positional
+     * reads, not through the mapping: no page of the mapping becomes resident, and no page fault or
+     * release is paid (the embedding rows, read one per token).
+     */
+    public void read(Tensor t, long from, ByteBuffer dst) throws IOException {
+        long offset = t.data().address() - whole.address();
+        if (offset < 0 || offset + t.data().byteSize() > whole.byteSize()) {
+            throw new IllegalArgumentException(t.describe() + " is not a tensor of " + path);
+        }
+        if (from < 0 || from + dst.remaining() > t.data().byteSize()) {
+            throw new IndexOutOfBoundsException("bytes [" + from + ", " + (from + dst.remaining()) + ") of " + t.describe());
+        }
+        long position = offset + from;
+        while (dst.hasRemaining()) {
+            int n = channel.read(dst, position);
+            if (n < 0) throw new SafetensorsException(path + ": file ended at byte " + position + " (changed since it was opened?)");
+            position += n;
+        }
+    }
+
     @Override
     public void close() {
         arena.close();
+        try {
+            channel.close();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 }

@@ -1,9 +1,14 @@
 package io.ternstream.engine.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.ternstream.engine.safetensors.DType;
+import io.ternstream.engine.safetensors.SafetensorsException;
+import io.ternstream.engine.safetensors.SafetensorsFile;
+import io.ternstream.engine.safetensors.SafetensorsWriter;
 import io.ternstream.engine.safetensors.Tensor;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -25,31 +30,57 @@ class EmbeddingsTest {
     Path dir;
 
     @Test
-    void lookupsOfAMappedTableReturnTheRowAndDoNotLeaveItResident() throws IOException {
-        Path file = dir.resolve("table.bf16");
-        try (FileChannel out = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            var buffer = java.nio.ByteBuffer.allocate(DIM * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
-            for (int row = 0; row < VOCAB; row++) {
-                buffer.clear();
-                for (int i = 0; i < DIM; i++) buffer.putShort(bf16(row + i / 1024f));
-                out.write(buffer.flip());
-            }
+    void lookupsOfATableInAFileReturnTheRowAndLeaveNothingResident() throws IOException {
+        Path file = dir.resolve("table.safetensors");
+        var bytes = java.nio.ByteBuffer.allocate(VOCAB * DIM * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int row = 0; row < VOCAB; row++) {
+            for (int i = 0; i < DIM; i++) bytes.putShort(bf16(row + i / 1024f));
         }
-        try (Arena arena = Arena.ofConfined(); FileChannel in = FileChannel.open(file, StandardOpenOption.READ)) {
-            MemorySegment data = in.map(FileChannel.MapMode.READ_ONLY, 0, (long) VOCAB * DIM * 2, arena);
-            Embeddings embeddings = new Embeddings(new Tensor("embeddings", DType.BF16, new long[] {VOCAB, DIM}, data, file));
+        new SafetensorsWriter().addRaw("embeddings", DType.BF16, new long[] {VOCAB, DIM}, bytes.array()).write(file);
+        try (SafetensorsFile weights = SafetensorsFile.open(file)) {
+            Tensor table = weights.tensors().get("embeddings");
+            Embeddings embeddings = new Embeddings(table, weights);
             float[] row = new float[DIM];
             SplittableRandom random = new SplittableRandom(7);
             for (int k = 0; k < 2000; k++) {
-                int token = random.nextInt(VOCAB);
+                int token = k == 0 ? VOCAB - 1 : random.nextInt(VOCAB); // the last row ends at the file's end
                 embeddings.lookup(token, row);
                 float[] expected = new float[DIM];
                 for (int i = 0; i < DIM; i++) expected[i] = Float.intBitsToFloat((bf16(token + i / 1024f) & 0xFFFF) << 16);
                 assertArrayEquals(expected, row, "row " + token);
             }
-            // 2,000 random rows of 8,192 would leave most of the 8 MB mapped (64 KB of fault-around each)
-            long resident = residentKilobytes(data);
-            assertTrue(resident < 1024, "mapped table still resident after lookups: " + resident + " KB");
+            // through the mapping, 2,000 random rows of 8,192 would leave most of the 8 MB resident (64 KB of
+            // fault-around each); positional reads leave none of it
+            long resident = residentKilobytes(table.data());
+            assertTrue(resident < 1024, "mapped table resident after lookups: " + resident + " KB");
+        }
+    }
+
+    /** An in-memory table (generated models) is read from its segment. */
+    @Test
+    void lookupsOfAnInMemoryTableReturnTheRow() {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment data = arena.allocate((long) 4 * DIM * 4);
+            for (int i = 0; i < 4 * DIM; i++) data.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT_UNALIGNED, i, i * 0.5f);
+            Embeddings embeddings = new Embeddings(new Tensor("embeddings", DType.F32, new long[] {4, DIM}, data, null));
+            float[] row = new float[DIM];
+            embeddings.lookup(2, row);
+            for (int i = 0; i < DIM; i++) assertEquals((2 * DIM + i) * 0.5f, row[i]);
+        }
+    }
+
+    /** A file cut short after it was opened: the lookup fails with the file's name, not with garbage. */
+    @Test
+    void aRowPastTheEndOfAShrunkenFileIsAClearError() throws IOException {
+        Path file = dir.resolve("short.safetensors");
+        new SafetensorsWriter().addRaw("embeddings", DType.BF16, new long[] {VOCAB, DIM}, new byte[VOCAB * DIM * 2]).write(file);
+        try (SafetensorsFile weights = SafetensorsFile.open(file)) {
+            Embeddings embeddings = new Embeddings(weights.tensors().get("embeddings"), weights);
+            try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                out.truncate(Files.size(file) - DIM);
+            }
+            var e = assertThrows(SafetensorsException.class, () -> embeddings.lookup(VOCAB - 1, new float[DIM]));
+            assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
         }
     }
 
