@@ -9,6 +9,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -32,7 +34,8 @@ public final class SafetensorsFile implements AutoCloseable {
 
     private final Path path;
     private final Arena arena;
-    private final FileChannel channel;  // kept open for positional reads
+    private volatile FileChannel channel;  // kept open for positional reads; reopened after an interrupt
+    private volatile boolean closed;
     private final MemorySegment whole;  // the mapping: a tensor's file position is its address minus this one's
     private final Map<String, Tensor> tensors;
     private final Map<String, String> metadata;
@@ -152,16 +155,39 @@ public final class SafetensorsFile implements AutoCloseable {
         if (from < 0 || from + dst.remaining() > t.data().byteSize()) {
             throw new IndexOutOfBoundsException("bytes [" + from + ", " + (from + dst.remaining()) + ") of " + t.describe());
         }
-        long position = offset + from;
+        int start = dst.position();
+        try {
+            readFully(channel, dst, offset + from);
+        } catch (ClosedByInterruptException e) {
+            reopen(); // this thread was interrupted: its read fails, later ones must not
+            throw e;
+        } catch (ClosedChannelException e) {
+            if (closed) throw e;
+            reopen(); // another thread's interrupt closed the channel for every thread
+            dst.position(start);
+            readFully(channel, dst, offset + from);
+        }
+    }
+
+    private void readFully(FileChannel in, ByteBuffer dst, long position) throws IOException {
         while (dst.hasRemaining()) {
-            int n = channel.read(dst, position);
+            int n = in.read(dst, position);
             if (n < 0) throw new SafetensorsException(path + ": file ended at byte " + position + " (changed since it was opened?)");
             position += n;
         }
     }
 
+    /**
+     * A FileChannel is closed for every thread when a thread blocked in it is interrupted. Reopening keeps
+     * the model usable. Callers do not need to interrupt engine threads, but a caller may.
+     */
+    private synchronized void reopen() throws IOException {
+        if (!closed && !channel.isOpen()) channel = FileChannel.open(path, StandardOpenOption.READ);
+    }
+
     @Override
-    public void close() {
+    public synchronized void close() {
+        closed = true;
         arena.close();
         try {
             channel.close();

@@ -56,6 +56,30 @@ class EmbeddingsTest {
         }
     }
 
+    /** An interrupt closes a FileChannel for every thread: the interrupted lookup fails, the next ones work. */
+    @Test
+    void aLookupAfterAnInterruptedOneStillReadsTheRow() throws IOException {
+        Path file = dir.resolve("interrupt.safetensors");
+        var bytes = java.nio.ByteBuffer.allocate(16 * DIM * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (int row = 0; row < 16; row++) {
+            for (int i = 0; i < DIM; i++) bytes.putShort(bf16(row));
+        }
+        new SafetensorsWriter().addRaw("embeddings", DType.BF16, new long[] {16, DIM}, bytes.array()).write(file);
+        try (SafetensorsFile weights = SafetensorsFile.open(file)) {
+            Embeddings embeddings = new Embeddings(weights.tensors().get("embeddings"), weights);
+            float[] row = new float[DIM];
+            Thread.currentThread().interrupt();
+            try {
+                assertThrows(java.io.UncheckedIOException.class, () -> embeddings.lookup(3, row));
+            } finally {
+                Thread.interrupted(); // clear the flag whatever happened
+            }
+            embeddings.lookup(5, row);
+            assertEquals(5f, row[0]);
+            assertEquals(5f, row[DIM - 1]);
+        }
+    }
+
     /** An in-memory table (generated models) is read from its segment. */
     @Test
     void lookupsOfAnInMemoryTableReturnTheRow() {
