@@ -41,8 +41,8 @@ EXPOSE 8080
 USER 10001:10001
 # Vector API module and native access (tokenizer library) as in ./ternstream; the heap is a share of the
 # container's memory limit because the weights are memory-mapped outside the heap. No huge pages (unlike the
-# engine commands): with them the first-token overhead exceeded 10 ms in 2 of 4 benchmark runs, 3.7-7.6 ms
-# without (docs/PERFORMANCE.md); likely a fault on a fresh madvised heap page stalling for compaction.
+# engine commands): with them the first-token overhead exceeded 10 ms in 2 of 4 benchmark runs, 3.3-8.1 ms
+# in the ten without (docs/PERFORMANCE.md); likely a fault on a fresh madvised heap page stalling for compaction.
 # Extra JVM flags: JDK_JAVA_OPTIONS (read by the java launcher).
 ENTRYPOINT ["java", \
   "--add-modules=jdk.incubator.vector", \

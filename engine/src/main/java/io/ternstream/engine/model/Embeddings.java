@@ -46,8 +46,7 @@ public record Embeddings(Tensor table, SafetensorsFile file) {
         } catch (IOException e) {
             throw new UncheckedIOException(table.describe() + ": reading the row of token " + token + " failed", e);
         }
-        new Tensor(table.name(), table.dtype(), new long[] {dim()}, MemorySegment.ofArray(row.array()), table.file())
-                .readFloats(0, dst, 0, dim());
+        Tensor.readFloats(table.dtype(), MemorySegment.ofArray(row.array()), 0, dst, 0, dim());
     }
 
     public long bytes() {

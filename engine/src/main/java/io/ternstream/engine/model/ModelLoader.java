@@ -87,13 +87,13 @@ public final class ModelLoader {
     /** Name → tensor over all shards, with shape checks that name the file and tensor. */
     private static final class Tensors {
         private final Map<String, Tensor> byName = new LinkedHashMap<>();
-        private final Map<String, SafetensorsFile> fileByName = new LinkedHashMap<>();
+        private final List<SafetensorsFile> files;
         private final String where;
 
         Tensors(List<SafetensorsFile> files) {
+            this.files = files;
             for (SafetensorsFile f : files) {
                 for (Tensor t : f.tensors().values()) {
-                    fileByName.put(t.name(), f);
                     Tensor previous = byName.put(t.name(), t);
                     if (previous != null) throw new ModelFormatException("tensor '" + t.name() + "' appears in both " + previous.file() + " and " + t.file());
                 }
@@ -114,7 +114,7 @@ public final class ModelLoader {
 
         /** The file that holds a tensor returned by {@link #get}. */
         SafetensorsFile fileOf(Tensor t) {
-            return fileByName.get(t.name());
+            return files.stream().filter(f -> f.tensors().get(t.name()) == t).findFirst().orElseThrow();
         }
 
         boolean has(String name) {

@@ -24,12 +24,18 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data,
 
     /** Element {@code i} (flat, row-major) as a float, whatever the float dtype. */
     public float getFloat(long i) {
+        if (!dtype.isFloat()) throw new SafetensorsException(describe() + ": expected a float tensor");
+        return floatAt(dtype, data, i);
+    }
+
+    /** Element {@code i} of little-endian {@code dtype} values in {@code src}; {@code dtype} is a float type. */
+    private static float floatAt(DType dtype, MemorySegment src, long i) {
         return switch (dtype) {
-            case F32 -> data.get(F32_LE, i * 4);
-            case BF16 -> Float.intBitsToFloat((data.get(I16_LE, i * 2) & 0xffff) << 16);
-            case F16 -> Float.float16ToFloat(data.get(I16_LE, i * 2));
-            case F64 -> (float) Double.longBitsToDouble(data.get(I64_LE, i * 8));
-            default -> throw new SafetensorsException(describe() + ": expected a float tensor");
+            case F32 -> src.get(F32_LE, i * 4);
+            case BF16 -> Float.intBitsToFloat((src.get(I16_LE, i * 2) & 0xffff) << 16);
+            case F16 -> Float.float16ToFloat(src.get(I16_LE, i * 2));
+            case F64 -> (float) Double.longBitsToDouble(src.get(I64_LE, i * 8));
+            default -> throw new IllegalArgumentException(dtype + " is not a float type");
         };
     }
 
@@ -44,11 +50,20 @@ public record Tensor(String name, DType dtype, long[] shape, MemorySegment data,
 
     /** Copies {@code count} elements starting at flat index {@code from} into {@code dst} as floats. */
     public void readFloats(long from, float[] dst, int dstOffset, int count) {
+        if (!dtype.isFloat()) throw new SafetensorsException(describe() + ": expected a float tensor");
+        readFloats(dtype, data, from, dst, dstOffset, count);
+    }
+
+    /**
+     * The same for values of this format held elsewhere ({@code src}, little-endian {@code dtype}, a float
+     * type): rows read from the file rather than through the mapping.
+     */
+    public static void readFloats(DType dtype, MemorySegment src, long from, float[] dst, int dstOffset, int count) {
         if (dtype == DType.F32) {
-            MemorySegment.copy(data, F32_LE, from * 4, dst, dstOffset, count);
+            MemorySegment.copy(src, F32_LE, from * 4, dst, dstOffset, count);
             return;
         }
-        for (int k = 0; k < count; k++) dst[dstOffset + k] = getFloat(from + k);
+        for (int k = 0; k < count; k++) dst[dstOffset + k] = floatAt(dtype, src, from + k);
     }
 
     /** All elements as floats; only for small tensors (norm weights, test data). */
