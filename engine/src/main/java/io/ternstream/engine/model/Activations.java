@@ -2,6 +2,7 @@ package io.ternstream.engine.model;
 
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -23,7 +24,10 @@ public final class Activations {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     /** As many 16-bit lanes as F has floats. */
     private static final VectorSpecies<Short> S_HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
-    private static final FloatVector ONE = FloatVector.broadcast(F, 1f);
+    /** As many 32-bit lanes as F, for bit-level work on floats. */
+    private static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, F.vectorShape());
+    private static final float TWO_23 = 8388608f;
+    private static final int TWO_23_BITS = Float.floatToRawIntBits(TWO_23);
 
     public static final float NORM_EPS = 1e-6f;
     /** The reference's absmax floor: s = 127 / max(max|y|, 1e-5). */
@@ -71,15 +75,18 @@ public final class Activations {
      * already known: the i, f and g projections normalize the same input with their own weights.
      */
     public static float quantizeNormed(float[] x, float r, float[] w, int n, short[] codes, float[] scratch) {
-        FloatVector vmax = FloatVector.zero(F);
+        // |y| as int bits: for non-negative floats the integer order is the float order (a NaN is above
+        // infinity, so it still wins), and an int max is one instruction where a float max with Java's
+        // NaN and signed-zero rules is five
+        IntVector maxBits = IntVector.zero(I);
         int i = 0;
         int bound = F.loopBound(n);
         for (; i < bound; i += F.length()) {
             FloatVector y = FloatVector.fromArray(F, x, i).mul(r).mul(FloatVector.fromArray(F, w, i));
             y.intoArray(scratch, i);
-            vmax = vmax.max(y.abs());
+            maxBits = maxBits.max(y.abs().reinterpretAsInts());
         }
-        float max = vmax.reduceLanes(VectorOperators.MAX);
+        float max = Float.intBitsToFloat(maxBits.reduceLanes(VectorOperators.MAX));
         for (; i < n; i++) {
             float y = (x[i] * r) * w[i];
             scratch[i] = y;
@@ -88,14 +95,20 @@ public final class Activations {
         float s = 127f / Math.max(max, ABSMAX_FLOOR);
         i = 0;
         for (; i < bound; i += F.length()) {
-            // v rounded half away from zero exactly in float, as roundHalfAway(float) does: t = trunc(|v|)
-            // and |v| - t are exact, and the result is t + (|v| - t ≥ 0.5); then clamped to [-128, 127]
+            // v rounded half away from zero exactly, as roundHalfAway does, without a float-to-int
+            // conversion (Java's rules for NaN and overflow make it a dozen instructions): |v| + 2^23 holds
+            // round-to-nearest-even(|v|) in its low mantissa bits, exact for |v| < 2^22 (here |v| ≤ 127 for
+            // finite inputs); a tie that went down to even goes up; then the sign, and a clamp to
+            // [-128, 127] that also keeps a NaN's code in range
             FloatVector v = FloatVector.fromArray(F, scratch, i).mul(s);
             FloatVector a = v.abs();
-            FloatVector t = a.convert(VectorOperators.F2I, 0).convert(VectorOperators.I2F, 0).reinterpretAsFloats();
-            FloatVector q = t.add(ONE, a.sub(t).compare(VectorOperators.GE, 0.5f));
-            q = q.lanewise(VectorOperators.NEG, v.lt(0f)).max(-128f).min(127f);
-            q.convertShape(VectorOperators.F2S, S_HALF, 0).reinterpretAsShorts().intoArray(codes, i);
+            FloatVector biased = a.add(TWO_23);
+            IntVector q = biased.reinterpretAsInts().sub(TWO_23_BITS);
+            VectorMask<Integer> tieDown = a.sub(biased.sub(TWO_23)).compare(VectorOperators.EQ, 0.5f).cast(I);
+            q = q.sub((IntVector) tieDown.toVector());
+            IntVector sign = v.reinterpretAsInts().lanewise(VectorOperators.ASHR, 31);
+            q = q.lanewise(VectorOperators.XOR, sign).sub(sign).max(-128).min(127);
+            q.convertShape(VectorOperators.I2S, S_HALF, 0).reinterpretAsShorts().intoArray(codes, i);
         }
         for (; i < n; i++) {
             codes[i] = (short) Math.clamp(roundHalfAway(scratch[i] * s), -128, 127);
@@ -138,9 +151,14 @@ public final class Activations {
      * changes no sigmoid or silu value by more than 1e-37.
      */
     static void expNeg(float[] x, int xOff, float[] out, int outOff, int from, int to) {
+        FloatVector lo = FloatVector.broadcast(F, -87f), hi = FloatVector.broadcast(F, 88f);
         for (int k = from; k < to; k += F.length()) {
             VectorMask<Float> m = F.indexInRange(k, to);
-            FloatVector v = FloatVector.fromArray(F, x, xOff + k, m).neg().max(-87f).min(88f);
+            FloatVector v = FloatVector.fromArray(F, x, xOff + k, m).neg();
+            // the clamp as compare and blend: a float max or min with Java's NaN and signed-zero rules is
+            // five instructions; the result is the same here (a NaN stays NaN, the bounds are not zero)
+            v = v.blend(lo, v.lt(lo));
+            v = v.blend(hi, v.compare(VectorOperators.GT, hi));
             FloatVector t = v.mul(LOG2E).add(ROUNDER);                  // n = round(v / ln 2) in the low bits
             FloatVector n = t.sub(ROUNDER);
             FloatVector r = v.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));    // |r| ≤ ln2/2

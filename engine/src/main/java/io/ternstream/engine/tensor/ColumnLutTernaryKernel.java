@@ -1,9 +1,12 @@
 package io.ternstream.engine.tensor;
 
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -29,6 +32,13 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
+    /** The rescale's transposition: lane i from lane i − k or i + k, and the lanes that take the shifted vector. */
+    private static final VectorShuffle<Float> UP1 = VectorShuffle.fromOp(F, i -> (i + 7) & 7), DOWN1 = VectorShuffle.fromOp(F, i -> (i + 1) & 7);
+    private static final VectorShuffle<Float> UP2 = VectorShuffle.fromOp(F, i -> (i + 6) & 7), DOWN2 = VectorShuffle.fromOp(F, i -> (i + 2) & 7);
+    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F, i -> i ^ 4);
+    private static final VectorMask<Float> ODD = VectorMask.fromLong(F, 0b10101010), PAIR_HI = VectorMask.fromLong(F, 0b11001100);
+    private static final VectorMask<Float> HALF_HI = VectorMask.fromLong(F, 0b11110000);
     /** Batch columns per sweep: the lanes. */
     static final int LANES = 16;
     /** Shorts of a chunk whose tables are built and swept together: 8 groups. */
@@ -64,6 +74,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         final short[] pairs = new short[9 * LANES];                          // the high pair's sums
         int[] totals = new int[0];                                           // [row][lane]
         short[] partial = new short[0];                                      // [row][lane] within a chunk
+        final float[] inverse = new float[LANES];                            // [lane] the column's 1/s
     }
 
     private static final Scratch[] SCRATCH = new Scratch[SLOTS];
@@ -118,15 +129,66 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
             for (int b0 = 0; b0 < batch; b0 += LANES) {
                 int n = Math.min(LANES, batch - b0);
                 sweep(m, in, b0, n, rowStart, rowEnd, s, slot);
-                int[] totals = s.totals;
-                for (int b = 0; b < n; b++) {
-                    float inv = in.inverseScale(b0 + b);
-                    float[] o = out[b0 + b];
-                    for (int r = rowStart; r < rowEnd; r++) o[outOffset + r] = TernaryKernel.rescale(totals[(r - rowStart) * LANES + b], m, inv);
+                for (int b = 0; b < LANES; b++) s.inverse[b] = b < n ? in.inverseScale(b0 + b) : 0f;
+                for (int half = 0; half < n; half += 8) {
+                    rescale(s.totals, s.inverse, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, rowStart, rowEnd);
                 }
             }
         } finally {
             LEASED.set(slot, 0);
+        }
+    }
+
+    /**
+     * out[c0 + k][outOffset + r] = {@link TernaryKernel#rescale}(totals[r − rowStart][half + k]) for k < lanes:
+     * the totals hold rows by lanes and the outputs lanes by rows, so eight rows of eight lanes are
+     * rescaled as vectors and transposed in registers (three rounds of lane shifts and blends), then
+     * stored as eight rows of the outputs. A scalar loop with a strided read cost about 2 cycles per
+     * output, 8% of a 32-column step. Same float operations as the scalar rescale, lane by lane.
+     */
+    private static void rescale(int[] totals, float[] inverse, int half, float dequant, float[][] out, int c0, int lanes,
+                                int outOffset, int rowStart, int rowEnd) {
+        FloatVector scale = FloatVector.fromArray(F, inverse, half);
+        float[] o0 = out[c0];
+        float[] o1 = lanes > 1 ? out[c0 + 1] : null, o2 = lanes > 2 ? out[c0 + 2] : null, o3 = lanes > 3 ? out[c0 + 3] : null;
+        float[] o4 = lanes > 4 ? out[c0 + 4] : null, o5 = lanes > 5 ? out[c0 + 5] : null, o6 = lanes > 6 ? out[c0 + 6] : null;
+        float[] o7 = lanes > 7 ? out[c0 + 7] : null;
+        int rows = rowEnd - rowStart, r = 0;
+        for (; r + 8 <= rows; r += 8) {
+            int at = r * LANES + half;
+            FloatVector f0 = ((FloatVector) IntVector.fromArray(I, totals, at).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f1 = ((FloatVector) IntVector.fromArray(I, totals, at + LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f2 = ((FloatVector) IntVector.fromArray(I, totals, at + 2 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f3 = ((FloatVector) IntVector.fromArray(I, totals, at + 3 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f4 = ((FloatVector) IntVector.fromArray(I, totals, at + 4 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f5 = ((FloatVector) IntVector.fromArray(I, totals, at + 5 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f6 = ((FloatVector) IntVector.fromArray(I, totals, at + 6 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f7 = ((FloatVector) IntVector.fromArray(I, totals, at + 7 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            // round 1, rows in pairs: even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7), the pair's rows alternating
+            FloatVector e01 = f0.blend(f1.rearrange(UP1), ODD), d01 = f0.rearrange(DOWN1).blend(f1, ODD);
+            FloatVector e23 = f2.blend(f3.rearrange(UP1), ODD), d23 = f2.rearrange(DOWN1).blend(f3, ODD);
+            FloatVector e45 = f4.blend(f5.rearrange(UP1), ODD), d45 = f4.rearrange(DOWN1).blend(f5, ODD);
+            FloatVector e67 = f6.blend(f7.rearrange(UP1), ODD), d67 = f6.rearrange(DOWN1).blend(f7, ODD);
+            // round 2, rows in fours: lanes (0, 4), (2, 6), (1, 5), (3, 7), four rows each
+            FloatVector l04 = e01.blend(e23.rearrange(UP2), PAIR_HI), l26 = e01.rearrange(DOWN2).blend(e23, PAIR_HI);
+            FloatVector l15 = d01.blend(d23.rearrange(UP2), PAIR_HI), l37 = d01.rearrange(DOWN2).blend(d23, PAIR_HI);
+            FloatVector h04 = e45.blend(e67.rearrange(UP2), PAIR_HI), h26 = e45.rearrange(DOWN2).blend(e67, PAIR_HI);
+            FloatVector h15 = d45.blend(d67.rearrange(UP2), PAIR_HI), h37 = d45.rearrange(DOWN2).blend(d67, PAIR_HI);
+            // round 3, all eight rows: one lane each
+            int o = outOffset + rowStart + r;
+            l04.blend(h04.rearrange(SWAP4), HALF_HI).intoArray(o0, o);
+            if (o1 != null) l15.blend(h15.rearrange(SWAP4), HALF_HI).intoArray(o1, o);
+            if (o2 != null) l26.blend(h26.rearrange(SWAP4), HALF_HI).intoArray(o2, o);
+            if (o3 != null) l37.blend(h37.rearrange(SWAP4), HALF_HI).intoArray(o3, o);
+            if (o4 != null) l04.rearrange(SWAP4).blend(h04, HALF_HI).intoArray(o4, o);
+            if (o5 != null) l15.rearrange(SWAP4).blend(h15, HALF_HI).intoArray(o5, o);
+            if (o6 != null) l26.rearrange(SWAP4).blend(h26, HALF_HI).intoArray(o6, o);
+            if (o7 != null) l37.rearrange(SWAP4).blend(h37, HALF_HI).intoArray(o7, o);
+        }
+        for (; r < rows; r++) {
+            for (int k = 0; k < lanes; k++) {
+                out[c0 + k][outOffset + rowStart + r] = totals[r * LANES + half + k] * inverse[half + k] * dequant;
+            }
         }
     }
 

@@ -86,6 +86,40 @@ class ActivationsVectorTest {
         }
     }
 
+    /** Every half between two codes, and its float neighbours, with s = 1 (r = 1, w = 1, max 127): the vector path's ties. */
+    @Test
+    void everyHalfBetweenCodesAndItsNeighbours() {
+        int n = 3 * 254 + 1;
+        float[] x = new float[n], w = new float[n], scratch = new float[n];
+        java.util.Arrays.fill(w, 1f);
+        int at = 0;
+        for (int k = -127; k < 127; k++) {
+            float half = k + 0.5f;
+            x[at++] = half;
+            x[at++] = Math.nextDown(half);
+            x[at++] = Math.nextUp(half);
+        }
+        x[n - 1] = 127f;
+        short[] codes = new short[n];
+        assertEquals(1f, Activations.quantizeNormed(x, 1f, w, n, codes, scratch));
+        for (int i = 0; i < at; i++) {
+            assertEquals(Math.clamp(Activations.roundHalfAway(x[i]), -128, 127), codes[i], "value " + x[i]);
+        }
+    }
+
+    /** A NaN (a broken checkpoint) still gives codes in [-128, 127]: the kernels' 16-bit sums rely on it. */
+    @Test
+    void notANumberStillGivesCodesInRange() {
+        int n = 40;
+        float[] x = new float[n], w = new float[n], scratch = new float[n];
+        java.util.Arrays.fill(w, 1f);
+        for (int i = 0; i < n; i++) x[i] = i - 20f;
+        x[3] = Float.NaN;
+        short[] codes = new short[n];
+        Activations.quantizeNormed(x, 1f, w, n, codes, scratch);
+        for (short c : codes) org.junit.jupiter.api.Assertions.assertTrue(c >= -128 && c <= 127, "code " + c);
+    }
+
     private static float scalarRms(float[] x, int n) {
         double sum = 0;
         for (int i = 0; i < n; i++) sum += (double) x[i] * x[i];
