@@ -150,7 +150,7 @@ public final class Activations {
      * are clamped to [-87, 88] (results stay normal floats: e^-87 ≈ 1.6e-38, e^88 ≈ 1.7e38), which
      * changes no sigmoid or silu value by more than 1e-37.
      */
-    static void expNeg(float[] x, int xOff, float[] out, int outOff, int from, int to) {
+    public static void expNeg(float[] x, int xOff, float[] out, int outOff, int from, int to) {
         FloatVector lo = FloatVector.broadcast(F, -87f), hi = FloatVector.broadcast(F, 88f);
         for (int k = from; k < to; k += F.length()) {
             VectorMask<Float> m = F.indexInRange(k, to);

@@ -1,5 +1,11 @@
 package io.ternstream.engine.sampling;
 
+import io.ternstream.engine.model.Activations;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 import java.util.Arrays;
 import java.util.SplittableRandom;
 
@@ -10,6 +16,9 @@ import java.util.SplittableRandom;
  * and the threshold is lowered only while they hold too little mass for top-p.
  */
 public final class Sampler {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
     private final SamplingParams params;
     private final SplittableRandom random;
@@ -40,15 +49,13 @@ public final class Sampler {
             probs = new float[v];
             keys = new long[v];
         }
-        float max = Float.NEGATIVE_INFINITY;
-        for (float l : logits) max = Math.max(max, l);
-        double sum = 0;
+        float max = max(logits, v);
+        // p = e^((l − max)/T) = e^−((max − l)/T), through the engine's vector exp: a scalar Math.exp per
+        // logit was most of a sampled token's cost, which at 32 sessions is paid 32 times per step
         float invT = 1f / params.temperature();
-        for (int i = 0; i < v; i++) {
-            float p = (float) Math.exp((logits[i] - max) * invT);
-            probs[i] = p;
-            sum += p;
-        }
+        scaledGaps(logits, max, invT, probs, v);
+        Activations.expNeg(probs, 0, probs, 0, 0, v);
+        double sum = sum(probs, v);
         // probs are relative to the top token (which has 1), so min-p is a plain threshold on them
         float floor = params.minP();
         int limitK = params.topK() > 0 ? params.topK() : v;
@@ -88,6 +95,38 @@ public final class Sampler {
             if (r < 0) return idOf(keys[j]);
         }
         return idOf(keys[cut - 1]);
+    }
+
+    private static float max(float[] x, int n) {
+        FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) m = m.max(FloatVector.fromArray(F, x, i));
+        float max = m.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, x[i]);
+        return max;
+    }
+
+    /** out[i] = (max − x[i]) · invT, the same float as −((x[i] − max) · invT). */
+    private static void scaledGaps(float[] x, float max, float invT, float[] out, int n) {
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector.broadcast(F, max).sub(FloatVector.fromArray(F, x, i)).mul(invT).intoArray(out, i);
+        }
+        for (; i < n; i++) out[i] = (max - x[i]) * invT;
+    }
+
+    /** Σ x[0, n) in double, a vector of partial sums at a time. */
+    private static double sum(float[] x, int n) {
+        DoubleVector a = DoubleVector.zero(D), b = a;
+        int i = 0;
+        for (int bound = F.loopBound(n); i < bound; i += F.length()) {
+            FloatVector f = FloatVector.fromArray(F, x, i);
+            a = a.add(f.convertShape(VectorOperators.F2D, D, 0));
+            b = b.add(f.convertShape(VectorOperators.F2D, D, 1));
+        }
+        double sum = a.add(b).reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) sum += x[i];
+        return sum;
     }
 
     public static int argmax(float[] logits) {
