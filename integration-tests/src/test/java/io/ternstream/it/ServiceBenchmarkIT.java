@@ -141,7 +141,7 @@ class ServiceBenchmarkIT {
     private static double[] runBatch(Clients kafka, String prefix, int n, int maxTokens) {
         List<String> sessions = IntStream.range(0, n).mapToObj(i -> prefix + "-" + i).toList();
         long start = System.nanoTime();
-        sessions.forEach(s -> kafka.send(Clients.tokens(s, "r", PROMPT, maxTokens)));
+        kafka.sendAll(sessions.stream().map(s -> Clients.tokens(s, "r", PROMPT, maxTokens)).toList());
         await().atMost(Duration.ofMinutes(5)).pollInterval(Duration.ofMillis(5))
                 .until(() -> sessions.stream().allMatch(s -> kafka.completed(s, "r")));
         long end = sessions.stream().flatMap(s -> kafka.events(s).stream()).mapToLong(Clients.Received::nanos).max()
