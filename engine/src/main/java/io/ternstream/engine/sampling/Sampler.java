@@ -67,7 +67,19 @@ public final class Sampler {
         while (true) {
             n = 0;
             double mass = 0;
-            for (int i = 0; i < v; i++) {
+            // eight probabilities are compared at once and only a vector holding a candidate is read one by
+            // one: candidates are few, and a branch per token was most of the scan's cost
+            int i = 0;
+            for (int bound = F.loopBound(v); i < bound; i += F.length()) {
+                if (!FloatVector.fromArray(F, probs, i).compare(VectorOperators.GE, threshold).anyTrue()) continue;
+                for (int k = i; k < i + F.length(); k++) {
+                    if (probs[k] >= threshold && probs[k] > 0) {
+                        keys[n++] = sortKey(probs[k], k);
+                        mass += probs[k];
+                    }
+                }
+            }
+            for (; i < v; i++) {
                 if (probs[i] >= threshold && probs[i] > 0) {
                     keys[n++] = sortKey(probs[i], i);
                     mass += probs[i];
