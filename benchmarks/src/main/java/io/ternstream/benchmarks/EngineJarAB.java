@@ -6,7 +6,6 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -22,20 +21,13 @@ import java.util.List;
  * constructor and {@code stepBatch}. One engine thread ({@code -Dthreads=N} for more).
  */
 public final class EngineJarAB {
-    private static final int STEPS_PER_BURST = 10;
-
-    private record Build(String name, Object engine, Method stepBatch, Object states, int[] tokens, float[][] logits,
-                         List<Double> stepMillis) {
-        double burst() throws ReflectiveOperationException {
-            double[] t = new double[STEPS_PER_BURST];
-            for (int k = 0; k < t.length; k++) {
-                long t0 = System.nanoTime();
-                stepBatch.invoke(engine, states, tokens, logits);
-                t[k] = (System.nanoTime() - t0) / 1e6;
-                stepMillis.add(t[k]);
-            }
-            Arrays.sort(t);
-            return t[t.length / 2];
+    /** One jar's engine, ready to step its batch. */
+    private record Build(String name, Object engine, Method stepBatch, Object states, int[] tokens, float[][] logits) {
+        /** One step, in milliseconds. */
+        double step() throws ReflectiveOperationException {
+            long t0 = System.nanoTime();
+            stepBatch.invoke(engine, states, tokens, logits);
+            return (System.nanoTime() - t0) / 1e6;
         }
     }
 
@@ -50,22 +42,8 @@ public final class EngineJarAB {
         int threads = Integer.getInteger("threads", 1);
         List<Build> builds = new ArrayList<>();
         for (int i = 3; i < args.length; i++) builds.add(load(Path.of(args[i]), model, batch, threads));
-        for (Build b : builds) for (int k = 0; k < 30; k++) b.burst(); // JIT warm-up of every build
-        List<double[]> pairs = new ArrayList<>();
-        for (long end = System.nanoTime() + seconds * 1_000_000_000L; System.nanoTime() < end; ) {
-            double[] medians = new double[builds.size()];
-            for (int i = 0; i < builds.size(); i++) medians[i] = builds.get(i).burst();
-            pairs.add(medians);
-        }
-        for (int i = 0; i < builds.size(); i++) {
-            Build b = builds.get(i);
-            double[] t = b.stepMillis().stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            int index = i;
-            double[] speedUp = pairs.stream().mapToDouble(p -> p[0] / p[index]).sorted().toArray();
-            System.out.printf("%-24s steps %6d  min %.3f  p10 %.3f  p50 %.3f ms  speed vs the first: median %.3f (IQR %.3f-%.3f)%n",
-                    b.name(), t.length, t[0], t[t.length / 10], t[t.length / 2], speedUp[speedUp.length / 2],
-                    speedUp[speedUp.length / 4], speedUp[3 * speedUp.length / 4]);
-        }
+        PairedBursts.compare(builds.stream().map(Build::name).toList(),
+                builds.stream().<PairedBursts.Run>map(b -> b::step).toList(), 30, seconds, "steps", "%.3f", "ms");
     }
 
     private static Build load(Path jar, Path model, int batch, int threads) throws Exception {
@@ -87,6 +65,6 @@ public final class EngineJarAB {
         Object config = engineClass.getMethod("config").invoke(engine);
         int vocab = (int) config.getClass().getMethod("vocabSize").invoke(config);
         Method stepBatch = engineClass.getMethod("stepBatch", states.getClass(), int[].class, float[][].class);
-        return new Build(jar.getFileName().toString(), engine, stepBatch, states, tokens, new float[batch][vocab], new ArrayList<>());
+        return new Build(jar.getFileName().toString(), engine, stepBatch, states, tokens, new float[batch][vocab]);
     }
 }

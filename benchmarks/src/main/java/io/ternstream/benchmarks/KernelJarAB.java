@@ -5,7 +5,6 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,25 +25,14 @@ import java.util.SplittableRandom;
  * {@code TernaryKernel.byName}, {@code multiply}, {@code TernaryMatrix.fromCodes} and {@code ActivationBatch}.
  */
 public final class KernelJarAB {
-    private static final int RUNS_PER_BURST = 10;
-
     /** One jar's kernel with its own copies of the matrices and of one activation batch per input width. */
     private record Build(String name, Object kernel, Method multiply, Object[] matrices, int[] rows, Object[] inputs,
-                         int batch, float[][] out, List<Double> micros) {
-        double run() throws ReflectiveOperationException {
+                         int batch, float[][] out) {
+        /** Every product once, in microseconds. */
+        double products() throws ReflectiveOperationException {
             long t0 = System.nanoTime();
             for (int k = 0; k < matrices.length; k++) multiply.invoke(kernel, matrices[k], inputs[k], batch, out, 0, 0, rows[k]);
             return (System.nanoTime() - t0) / 1e3;
-        }
-
-        double burst() throws ReflectiveOperationException {
-            double[] t = new double[RUNS_PER_BURST];
-            for (int k = 0; k < t.length; k++) {
-                t[k] = run();
-                micros.add(t[k]);
-            }
-            Arrays.sort(t);
-            return t[t.length / 2];
         }
     }
 
@@ -59,22 +47,8 @@ public final class KernelJarAB {
         String kernel = System.getProperty("kernel", "column-lut");
         List<Build> builds = new ArrayList<>();
         for (int i = 2; i < args.length; i++) builds.add(load(Path.of(args[i]), kernel, shapes, batch));
-        for (Build b : builds) for (int k = 0; k < 20; k++) b.burst(); // JIT warm-up of every build
-        List<double[]> pairs = new ArrayList<>();
-        for (long end = System.nanoTime() + seconds * 1_000_000_000L; System.nanoTime() < end; ) {
-            double[] medians = new double[builds.size()];
-            for (int i = 0; i < builds.size(); i++) medians[i] = builds.get(i).burst();
-            pairs.add(medians);
-        }
-        for (int i = 0; i < builds.size(); i++) {
-            Build b = builds.get(i);
-            double[] t = b.micros().stream().mapToDouble(Double::doubleValue).sorted().toArray();
-            int index = i;
-            double[] speedUp = pairs.stream().mapToDouble(p -> p[0] / p[index]).sorted().toArray();
-            System.out.printf("%-24s runs %6d  min %.1f  p10 %.1f  p50 %.1f us  speed vs the first: median %.3f (IQR %.3f-%.3f)%n",
-                    b.name(), t.length, t[0], t[t.length / 10], t[t.length / 2], speedUp[speedUp.length / 2],
-                    speedUp[speedUp.length / 4], speedUp[3 * speedUp.length / 4]);
-        }
+        PairedBursts.compare(builds.stream().map(Build::name).toList(),
+                builds.stream().<PairedBursts.Run>map(b -> b::products).toList(), 20, seconds, "runs", "%.1f", "us");
     }
 
     static int[][] parseShapes(String list) {
@@ -126,7 +100,6 @@ public final class KernelJarAB {
             inputs[s] = in;
         }
         Method multiply = kernelClass.getMethod("multiply", matrixClass, batchClass, int.class, float[][].class, int.class, int.class, int.class);
-        return new Build(jar.getFileName().toString(), kernel, multiply, matrices, rows, inputs, batch,
-                new float[batch][widest], new ArrayList<>());
+        return new Build(jar.getFileName().toString(), kernel, multiply, matrices, rows, inputs, batch, new float[batch][widest]);
     }
 }

@@ -32,17 +32,13 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_256;
-    /** The rescale's transposition: lane i from lane i − k or i + k, and the lanes that take the shifted vector. */
-    private static final VectorShuffle<Float> UP1 = VectorShuffle.fromOp(F, i -> (i + 7) & 7), DOWN1 = VectorShuffle.fromOp(F, i -> (i + 1) & 7);
-    private static final VectorShuffle<Float> UP2 = VectorShuffle.fromOp(F, i -> (i + 6) & 7), DOWN2 = VectorShuffle.fromOp(F, i -> (i + 2) & 7);
-    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F, i -> i ^ 4);
-    private static final VectorMask<Float> ODD = VectorMask.fromLong(F, 0b10101010), PAIR_HI = VectorMask.fromLong(F, 0b11001100);
-    private static final VectorMask<Float> HALF_HI = VectorMask.fromLong(F, 0b11110000);
-    /** The same shuffles and masks for ints (the codes' transposition), and eight codes as one short vector. */
-    private static final VectorShuffle<Integer> I_UP1 = UP1.cast(I), I_DOWN1 = DOWN1.cast(I), I_UP2 = UP2.cast(I), I_DOWN2 = DOWN2.cast(I);
-    private static final VectorShuffle<Integer> I_SWAP4 = SWAP4.cast(I);
-    private static final VectorMask<Integer> I_ODD = ODD.cast(I), I_PAIR_HI = PAIR_HI.cast(I), I_HALF_HI = HALF_HI.cast(I);
+    /** The 8×8 transposition: lane i from lane i − k or i + k, and the lanes that take the shifted vector. */
+    private static final VectorShuffle<Integer> UP1 = VectorShuffle.fromOp(I, i -> (i + 7) & 7), DOWN1 = VectorShuffle.fromOp(I, i -> (i + 1) & 7);
+    private static final VectorShuffle<Integer> UP2 = VectorShuffle.fromOp(I, i -> (i + 6) & 7), DOWN2 = VectorShuffle.fromOp(I, i -> (i + 2) & 7);
+    private static final VectorShuffle<Integer> SWAP4 = VectorShuffle.fromOp(I, i -> i ^ 4);
+    private static final VectorMask<Integer> ODD = VectorMask.fromLong(I, 0b10101010), PAIR_HI = VectorMask.fromLong(I, 0b11001100);
+    private static final VectorMask<Integer> HALF_HI = VectorMask.fromLong(I, 0b11110000);
+    /** Eight codes as one short vector. */
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     /** Batch columns per sweep: the lanes. */
     static final int LANES = 16;
@@ -80,6 +76,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         int[] totals = new int[0];                                           // [row][lane]
         short[] partial = new short[0];                                      // [row][lane] within a chunk
         final float[] inverse = new float[LANES];                            // [lane] the column's 1/s
+        final int[] wide = new int[64], block = new int[64];                 // 8×8 blocks being transposed
     }
 
     private static final Scratch[] SCRATCH = new Scratch[SLOTS];
@@ -136,7 +133,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
                 sweep(m, in, b0, n, rowStart, rowEnd, s, slot);
                 for (int b = 0; b < LANES; b++) s.inverse[b] = b < n ? in.inverseScale(b0 + b) : 0f;
                 for (int half = 0; half < n; half += 8) {
-                    rescale(s.totals, s.inverse, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, rowStart, rowEnd);
+                    rescale(s.totals, s.inverse, s.block, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, rowStart, rowEnd);
                 }
             }
         } finally {
@@ -147,54 +144,57 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     /**
      * out[c0 + k][outOffset + r] = {@link TernaryKernel#rescale}(totals[r − rowStart][half + k]) for k < lanes:
      * the totals hold rows by lanes and the outputs lanes by rows, so eight rows of eight lanes are
-     * rescaled as vectors and transposed in registers (three rounds of lane shifts and blends), then
-     * stored as eight rows of the outputs. A scalar loop with a strided read cost about 2 cycles per
-     * output, 8% of a 32-column step. Same float operations as the scalar rescale, lane by lane.
+     * transposed in registers ({@link #transpose8x8}), then each lane's eight rows are rescaled as one
+     * vector and stored. A scalar loop with a strided read cost about 2 cycles per output, 8% of a
+     * 32-column step. Same float operations as the scalar rescale, element by element.
      */
-    private static void rescale(int[] totals, float[] inverse, int half, float dequant, float[][] out, int c0, int lanes,
-                                int outOffset, int rowStart, int rowEnd) {
-        FloatVector scale = FloatVector.fromArray(F, inverse, half);
-        float[] o0 = out[c0];
-        float[] o1 = lanes > 1 ? out[c0 + 1] : null, o2 = lanes > 2 ? out[c0 + 2] : null, o3 = lanes > 3 ? out[c0 + 3] : null;
-        float[] o4 = lanes > 4 ? out[c0 + 4] : null, o5 = lanes > 5 ? out[c0 + 5] : null, o6 = lanes > 6 ? out[c0 + 6] : null;
-        float[] o7 = lanes > 7 ? out[c0 + 7] : null;
+    private static void rescale(int[] totals, float[] inverse, int[] block, int half, float dequant, float[][] out, int c0,
+                                int lanes, int outOffset, int rowStart, int rowEnd) {
         int rows = rowEnd - rowStart, r = 0;
         for (; r + 8 <= rows; r += 8) {
-            int at = r * LANES + half;
-            FloatVector f0 = ((FloatVector) IntVector.fromArray(I, totals, at).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            FloatVector f1 = ((FloatVector) IntVector.fromArray(I, totals, at + LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            FloatVector f2 = ((FloatVector) IntVector.fromArray(I, totals, at + 2 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            FloatVector f3 = ((FloatVector) IntVector.fromArray(I, totals, at + 3 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            FloatVector f4 = ((FloatVector) IntVector.fromArray(I, totals, at + 4 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            FloatVector f5 = ((FloatVector) IntVector.fromArray(I, totals, at + 5 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            FloatVector f6 = ((FloatVector) IntVector.fromArray(I, totals, at + 6 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            FloatVector f7 = ((FloatVector) IntVector.fromArray(I, totals, at + 7 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
-            // round 1, rows in pairs: even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7), the pair's rows alternating
-            FloatVector e01 = f0.blend(f1.rearrange(UP1), ODD), d01 = f0.rearrange(DOWN1).blend(f1, ODD);
-            FloatVector e23 = f2.blend(f3.rearrange(UP1), ODD), d23 = f2.rearrange(DOWN1).blend(f3, ODD);
-            FloatVector e45 = f4.blend(f5.rearrange(UP1), ODD), d45 = f4.rearrange(DOWN1).blend(f5, ODD);
-            FloatVector e67 = f6.blend(f7.rearrange(UP1), ODD), d67 = f6.rearrange(DOWN1).blend(f7, ODD);
-            // round 2, rows in fours: lanes (0, 4), (2, 6), (1, 5), (3, 7), four rows each
-            FloatVector l04 = e01.blend(e23.rearrange(UP2), PAIR_HI), l26 = e01.rearrange(DOWN2).blend(e23, PAIR_HI);
-            FloatVector l15 = d01.blend(d23.rearrange(UP2), PAIR_HI), l37 = d01.rearrange(DOWN2).blend(d23, PAIR_HI);
-            FloatVector h04 = e45.blend(e67.rearrange(UP2), PAIR_HI), h26 = e45.rearrange(DOWN2).blend(e67, PAIR_HI);
-            FloatVector h15 = d45.blend(d67.rearrange(UP2), PAIR_HI), h37 = d45.rearrange(DOWN2).blend(d67, PAIR_HI);
-            // round 3, all eight rows: one lane each
+            transpose8x8(totals, r * LANES + half, LANES, block);
             int o = outOffset + rowStart + r;
-            l04.blend(h04.rearrange(SWAP4), HALF_HI).intoArray(o0, o);
-            if (o1 != null) l15.blend(h15.rearrange(SWAP4), HALF_HI).intoArray(o1, o);
-            if (o2 != null) l26.blend(h26.rearrange(SWAP4), HALF_HI).intoArray(o2, o);
-            if (o3 != null) l37.blend(h37.rearrange(SWAP4), HALF_HI).intoArray(o3, o);
-            if (o4 != null) l04.rearrange(SWAP4).blend(h04, HALF_HI).intoArray(o4, o);
-            if (o5 != null) l15.rearrange(SWAP4).blend(h15, HALF_HI).intoArray(o5, o);
-            if (o6 != null) l26.rearrange(SWAP4).blend(h26, HALF_HI).intoArray(o6, o);
-            if (o7 != null) l37.rearrange(SWAP4).blend(h37, HALF_HI).intoArray(o7, o);
+            for (int k = 0; k < lanes; k++) {
+                ((FloatVector) IntVector.fromArray(I, block, 8 * k).convert(VectorOperators.I2F, 0))
+                        .mul(inverse[half + k]).mul(dequant).intoArray(out[c0 + k], o);
+            }
         }
         for (; r < rows; r++) {
             for (int k = 0; k < lanes; k++) {
                 out[c0 + k][outOffset + rowStart + r] = totals[r * LANES + half + k] * inverse[half + k] * dequant;
             }
         }
+    }
+
+    /**
+     * block[8j + i] = src[at + i·stride + j] for i, j < 8: eight rows of eight ints transposed in registers,
+     * in three rounds of lane shifts and blends (24 permutes and 24 blends). Arrays in and out, so that no
+     * vector crosses a call (C2 does not reliably inline a method taking vectors, and boxes them).
+     */
+    private static void transpose8x8(int[] src, int at, int stride, int[] block) {
+        IntVector f0 = IntVector.fromArray(I, src, at), f1 = IntVector.fromArray(I, src, at + stride);
+        IntVector f2 = IntVector.fromArray(I, src, at + 2 * stride), f3 = IntVector.fromArray(I, src, at + 3 * stride);
+        IntVector f4 = IntVector.fromArray(I, src, at + 4 * stride), f5 = IntVector.fromArray(I, src, at + 5 * stride);
+        IntVector f6 = IntVector.fromArray(I, src, at + 6 * stride), f7 = IntVector.fromArray(I, src, at + 7 * stride);
+        // round 1, rows in pairs: even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7), the pair's rows alternating
+        IntVector e01 = f0.blend(f1.rearrange(UP1), ODD), d01 = f0.rearrange(DOWN1).blend(f1, ODD);
+        IntVector e23 = f2.blend(f3.rearrange(UP1), ODD), d23 = f2.rearrange(DOWN1).blend(f3, ODD);
+        IntVector e45 = f4.blend(f5.rearrange(UP1), ODD), d45 = f4.rearrange(DOWN1).blend(f5, ODD);
+        IntVector e67 = f6.blend(f7.rearrange(UP1), ODD), d67 = f6.rearrange(DOWN1).blend(f7, ODD);
+        // round 2, rows in fours: lanes (0, 4), (2, 6), (1, 5), (3, 7), four rows each
+        IntVector l04 = e01.blend(e23.rearrange(UP2), PAIR_HI), l26 = e01.rearrange(DOWN2).blend(e23, PAIR_HI);
+        IntVector l15 = d01.blend(d23.rearrange(UP2), PAIR_HI), l37 = d01.rearrange(DOWN2).blend(d23, PAIR_HI);
+        IntVector h04 = e45.blend(e67.rearrange(UP2), PAIR_HI), h26 = e45.rearrange(DOWN2).blend(e67, PAIR_HI);
+        IntVector h15 = d45.blend(d67.rearrange(UP2), PAIR_HI), h37 = d45.rearrange(DOWN2).blend(d67, PAIR_HI);
+        // round 3, all eight rows: one lane each
+        l04.blend(h04.rearrange(SWAP4), HALF_HI).intoArray(block, 0);
+        l15.blend(h15.rearrange(SWAP4), HALF_HI).intoArray(block, 8);
+        l26.blend(h26.rearrange(SWAP4), HALF_HI).intoArray(block, 16);
+        l37.blend(h37.rearrange(SWAP4), HALF_HI).intoArray(block, 24);
+        l04.rearrange(SWAP4).blend(h04, HALF_HI).intoArray(block, 32);
+        l15.rearrange(SWAP4).blend(h15, HALF_HI).intoArray(block, 40);
+        l26.rearrange(SWAP4).blend(h26, HALF_HI).intoArray(block, 48);
+        l37.rearrange(SWAP4).blend(h37, HALF_HI).intoArray(block, 56);
     }
 
     /** totals[row][lane] = Σ T·x for batch columns b0 .. b0+n-1 and rows [rowStart, rowEnd). */
@@ -207,7 +207,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         short[] partial = s.partial;
         java.util.Arrays.fill(totals, 0, rows * LANES, 0);
         for (int c = 0; c < chunks; c++) {
-            transpose(in, b0, n, c * TernaryMatrix.CHUNK_COLS, s.columns);
+            transpose(in, b0, n, c * TernaryMatrix.CHUNK_COLS, s);
             for (int t = 0; t < TILES; t++) {
                 int i0 = t * TILE_SHORTS;
                 buildTables(s, slot, i0);
@@ -244,11 +244,12 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     }
 
     /** columns[j·16 + b] = code of batch column b0+b at matrix column col0+j (0 for unused lanes). */
-    private static void transpose(ActivationBatch in, int b0, int n, int col0, short[] columns) {
+    private static void transpose(ActivationBatch in, int b0, int n, int col0, Scratch s) {
         short[][] codes = in.codes();
+        short[] columns = s.columns;
         if (n < LANES) java.util.Arrays.fill(columns, (short) 0);
         int blocked = n & ~7;
-        for (int h = 0; h < blocked; h += 8) transposeBlocks(codes, b0 + h, col0, columns, h);
+        for (int h = 0; h < blocked; h += 8) transposeBlocks(codes, b0 + h, col0, columns, h, s.wide, s.block);
         for (int b = blocked; b < n; b++) {
             short[] q = codes[b0 + b];
             for (int j = 0; j < TernaryMatrix.CHUNK_COLS; j++) columns[j * LANES + b] = q[col0 + j];
@@ -256,40 +257,21 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     }
 
     /**
-     * Lanes h .. h+7 of columns, from batch columns c0 .. c0+7: eight codes of each widened to ints, the
-     * 8×8 block transposed in registers as in {@link #rescale}, and narrowed back, eight codes per store
-     * instead of one (the scalar loop was about 7% of a 32-column product).
+     * Lanes h .. h+7 of columns, from batch columns c0 .. c0+7: eight codes of each widened to ints,
+     * transposed ({@link #transpose8x8}) and narrowed back, eight codes per store instead of one (the
+     * scalar loop was about 7% of a 32-column product).
      */
-    private static void transposeBlocks(short[][] codes, int c0, int col0, short[] columns, int h) {
-        short[] q0 = codes[c0], q1 = codes[c0 + 1], q2 = codes[c0 + 2], q3 = codes[c0 + 3];
-        short[] q4 = codes[c0 + 4], q5 = codes[c0 + 5], q6 = codes[c0 + 6], q7 = codes[c0 + 7];
+    private static void transposeBlocks(short[][] codes, int c0, int col0, short[] columns, int h, int[] wide, int[] block) {
         for (int j = 0; j < TernaryMatrix.CHUNK_COLS; j += 8) {
-            int at = col0 + j;
-            IntVector f0 = (IntVector) ShortVector.fromArray(S8, q0, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector f1 = (IntVector) ShortVector.fromArray(S8, q1, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector f2 = (IntVector) ShortVector.fromArray(S8, q2, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector f3 = (IntVector) ShortVector.fromArray(S8, q3, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector f4 = (IntVector) ShortVector.fromArray(S8, q4, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector f5 = (IntVector) ShortVector.fromArray(S8, q5, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector f6 = (IntVector) ShortVector.fromArray(S8, q6, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector f7 = (IntVector) ShortVector.fromArray(S8, q7, at).convertShape(VectorOperators.S2I, I, 0);
-            IntVector e01 = f0.blend(f1.rearrange(I_UP1), I_ODD), d01 = f0.rearrange(I_DOWN1).blend(f1, I_ODD);
-            IntVector e23 = f2.blend(f3.rearrange(I_UP1), I_ODD), d23 = f2.rearrange(I_DOWN1).blend(f3, I_ODD);
-            IntVector e45 = f4.blend(f5.rearrange(I_UP1), I_ODD), d45 = f4.rearrange(I_DOWN1).blend(f5, I_ODD);
-            IntVector e67 = f6.blend(f7.rearrange(I_UP1), I_ODD), d67 = f6.rearrange(I_DOWN1).blend(f7, I_ODD);
-            IntVector l04 = e01.blend(e23.rearrange(I_UP2), I_PAIR_HI), l26 = e01.rearrange(I_DOWN2).blend(e23, I_PAIR_HI);
-            IntVector l15 = d01.blend(d23.rearrange(I_UP2), I_PAIR_HI), l37 = d01.rearrange(I_DOWN2).blend(d23, I_PAIR_HI);
-            IntVector h04 = e45.blend(e67.rearrange(I_UP2), I_PAIR_HI), h26 = e45.rearrange(I_DOWN2).blend(e67, I_PAIR_HI);
-            IntVector h15 = d45.blend(d67.rearrange(I_UP2), I_PAIR_HI), h37 = d45.rearrange(I_DOWN2).blend(d67, I_PAIR_HI);
-            int o = j * LANES + h;
-            l04.blend(h04.rearrange(I_SWAP4), I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o);
-            l15.blend(h15.rearrange(I_SWAP4), I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o + LANES);
-            l26.blend(h26.rearrange(I_SWAP4), I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o + 2 * LANES);
-            l37.blend(h37.rearrange(I_SWAP4), I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o + 3 * LANES);
-            l04.rearrange(I_SWAP4).blend(h04, I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o + 4 * LANES);
-            l15.rearrange(I_SWAP4).blend(h15, I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o + 5 * LANES);
-            l26.rearrange(I_SWAP4).blend(h26, I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o + 6 * LANES);
-            l37.rearrange(I_SWAP4).blend(h37, I_HALF_HI).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts().intoArray(columns, o + 7 * LANES);
+            for (int b = 0; b < 8; b++) {
+                ShortVector.fromArray(S8, codes[c0 + b], col0 + j).convertShape(VectorOperators.S2I, I, 0)
+                        .reinterpretAsInts().intoArray(wide, 8 * b);
+            }
+            transpose8x8(wide, 0, 8, block);
+            for (int k = 0; k < 8; k++) {
+                IntVector.fromArray(I, block, 8 * k).convertShape(VectorOperators.I2S, S8, 0).reinterpretAsShorts()
+                        .intoArray(columns, (j + k) * LANES + h);
+            }
         }
     }
 
