@@ -98,7 +98,10 @@ class GatewayIT {
                 ChatResponse r = t.join().response();
                 int n = r.tokenUsage().outputTokenCount();
                 assertTrue(n >= 1 && n <= 6, "output tokens " + n);
-                assertEquals(n == 6 ? FinishReason.LENGTH : FinishReason.STOP, r.finishReason(), "finish reason at " + n + " tokens");
+                // sessions are random, so is the text: the sixth token may itself be the end of sequence (stop)
+                if (n < 6) assertEquals(FinishReason.STOP, r.finishReason(), "finish reason at " + n + " tokens");
+                else assertTrue(r.finishReason() == FinishReason.LENGTH || r.finishReason() == FinishReason.STOP,
+                        "finish reason at 6 tokens: " + r.finishReason());
             });
             callers.close();
             java.util.Set<String> first = keysIn(topics.replies() + ".gw-it");
