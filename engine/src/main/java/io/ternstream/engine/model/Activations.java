@@ -22,6 +22,8 @@ public final class Activations {
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     /** Half as many lanes as F, same width: a float vector converts into two of these. */
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** Half a float vector: as many floats as {@link #D} has doubles. */
+    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** As many 16-bit lanes as F has floats. */
     private static final VectorSpecies<Short> S_HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
     /** As many 32-bit lanes as F, for bit-level work on floats. */
@@ -39,10 +41,11 @@ public final class Activations {
     public static float rmsFactor(float[] x, int n, float eps) {
         DoubleVector a = DoubleVector.zero(D), b = a;
         int i = 0;
+        // each half loaded as its own half-width vector: a widening conversion of the low part is one
+        // instruction, of the high part an extraction and a conversion that C2 compiles to a slow sequence
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector v = FloatVector.fromArray(F, x, i);
-            DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
-            DoubleVector hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
+            DoubleVector lo = (DoubleVector) FloatVector.fromArray(F_HALF, x, i).convertShape(VectorOperators.F2D, D, 0);
+            DoubleVector hi = (DoubleVector) FloatVector.fromArray(F_HALF, x, i + F_HALF.length()).convertShape(VectorOperators.F2D, D, 0);
             a = lo.fma(lo, a); // float·float is exact in double, so fma = multiply then add
             b = hi.fma(hi, b);
         }
