@@ -7,6 +7,7 @@ import io.ternstream.engine.model.ModelLoader;
 import io.ternstream.engine.model.RandomModels;
 import io.ternstream.engine.parallel.MemoryBandwidth;
 import io.ternstream.engine.parallel.WorkerPool;
+import io.ternstream.engine.sampling.Sampler;
 import io.ternstream.engine.state.SessionState;
 import io.ternstream.engine.tensor.TernaryKernel;
 import picocli.CommandLine.ArgGroup;
@@ -280,7 +281,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
                     logits[c] = logitBuffers[c];
                 }
                 forward.run(b, tokens, states, logits, null);
-                for (int c = 0; c < b; c++) next[c] = argmax(logitBuffers[c]);
+                for (int c = 0; c < b; c++) next[c] = Sampler.argmax(logitBuffers[c]);
                 nanos[s] = System.nanoTime() - start;
                 cpuNanos[s] = mx.getCurrentThreadCpuTime() - cpu;
             }
@@ -302,12 +303,6 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
         int[] t = new int[n];
         for (int i = 0; i < n; i++) t[i] = random.nextInt(vocab);
         return t;
-    }
-
-    private static int argmax(float[] v) {
-        int best = 0;
-        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
-        return best;
     }
 
     static double median(double[] values) {

@@ -3,7 +3,9 @@ package io.ternstream.engine.sampling;
 import io.ternstream.engine.model.Activations;
 import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -19,6 +21,8 @@ public final class Sampler {
 
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    /** As many floats as {@link #D} has doubles. */
+    private static final VectorSpecies<Float> F_HALF = VectorSpecies.of(float.class, VectorShape.forBitSize(F.vectorBitSize() / 2));
 
     private final SamplingParams params;
     private final SplittableRandom random;
@@ -131,20 +135,46 @@ public final class Sampler {
     private static double sum(float[] x, int n) {
         DoubleVector a = DoubleVector.zero(D), b = a;
         int i = 0;
+        // each half loaded as its own half-width vector: widening a high part compiles to a slow sequence
         for (int bound = F.loopBound(n); i < bound; i += F.length()) {
-            FloatVector f = FloatVector.fromArray(F, x, i);
-            a = a.add(f.convertShape(VectorOperators.F2D, D, 0));
-            b = b.add(f.convertShape(VectorOperators.F2D, D, 1));
+            a = a.add(FloatVector.fromArray(F_HALF, x, i).convertShape(VectorOperators.F2D, D, 0));
+            b = b.add(FloatVector.fromArray(F_HALF, x, i + F_HALF.length()).convertShape(VectorOperators.F2D, D, 0));
         }
         double sum = a.add(b).reduceLanes(VectorOperators.ADD);
         for (; i < n; i++) sum += x[i];
         return sum;
     }
 
+    /**
+     * The first index of the largest logit: the index a scalar scan keeping the first strictly greater
+     * value returns, NaNs never greater (a NaN at index 0 is returned, as that scan would). Two vector
+     * passes, the maximum then its first position: about 8192 compare-and-branch steps per token were
+     * 1.8% of a 32-session greedy step.
+     */
     public static int argmax(float[] logits) {
-        int best = 0;
-        for (int i = 1; i < logits.length; i++) if (logits[i] > logits[best]) best = i;
-        return best;
+        int n = logits.length;
+        if (n == 0 || Float.isNaN(logits[0])) return 0;
+        float best = logits[0];
+        int i = 0;
+        int bound = F.loopBound(n);
+        if (bound > 0) {
+            // lane-wise running maxima by "greater than", so a NaN never replaces a value
+            FloatVector m = FloatVector.broadcast(F, best);
+            for (; i < bound; i += F.length()) {
+                FloatVector v = FloatVector.fromArray(F, logits, i);
+                m = m.blend(v, v.compare(VectorOperators.GT, m));
+            }
+            for (int k = 0; k < F.length(); k++) if (m.lane(k) > best) best = m.lane(k);
+        }
+        for (; i < n; i++) if (logits[i] > best) best = logits[i];
+        // best is not NaN, and the first value equal to it (0.0 == -0.0) is the scan's answer
+        i = 0;
+        for (; i < bound; i += F.length()) {
+            VectorMask<Float> at = FloatVector.fromArray(F, logits, i).compare(VectorOperators.EQ, best);
+            if (at.anyTrue()) return i + at.firstTrue();
+        }
+        for (; i < n; i++) if (logits[i] == best) return i;
+        throw new AssertionError("the maximum is an element");
     }
 
     /** CTRL-style penalty: divide positive logits and multiply negative ones, once per distinct token. */

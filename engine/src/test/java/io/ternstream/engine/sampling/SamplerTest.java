@@ -33,6 +33,32 @@ class SamplerTest {
         assertEquals(1, new Sampler(SamplingParams.greedy()).sample(l.clone(), null, 0));
     }
 
+    /** The definition the vector argmax must keep: the first strictly greater value wins, NaN never does. */
+    private static int scalarArgmax(float[] v) {
+        int best = 0;
+        for (int i = 1; i < v.length; i++) if (v[i] > v[best]) best = i;
+        return best;
+    }
+
+    @Test
+    void argmaxIsTheFirstLargestAsAScalarScanFindsIt() {
+        Random r = new Random(7);
+        float[] specials = {Float.NaN, 0f, -0f, Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MAX_VALUE, 1f};
+        for (int trial = 0; trial < 4000; trial++) {
+            int n = trial % 3 == 0 ? 8192 + r.nextInt(17) : r.nextInt(70);
+            float[] v = new float[n];
+            int distinct = 1 + r.nextInt(6); // few distinct values: ties everywhere
+            for (int i = 0; i < n; i++) v[i] = r.nextInt(distinct) - 3;
+            for (int k = r.nextInt(4); k > 0 && n > 0; k--) v[r.nextInt(n)] = specials[r.nextInt(specials.length)];
+            if (n > 0 && trial % 11 == 0) v[0] = Float.NaN;
+            assertEquals(scalarArgmax(v), Sampler.argmax(v), "trial " + trial + ", length " + n);
+        }
+        assertEquals(0, Sampler.argmax(new float[0]));
+        assertEquals(0, Sampler.argmax(new float[] {-0f, 0f, -0f}), "0.0 is not greater than -0.0");
+        assertEquals(9, Sampler.argmax(new float[] {0, Float.NaN, 1, 2, 3, 4, 5, 6, 7, 9}), "a NaN is skipped");
+        assertEquals(0, Sampler.argmax(new float[] {Float.NaN, 1, 2, 3, 4, 5, 6, 7, 8, 9}), "nothing is greater than a first NaN");
+    }
+
     @Test
     void sameSeedSameTokensOtherSeedOtherTokens() {
         SamplingParams a = new SamplingParams(1f, 0, 1f, 0f, 1f, 1234);
