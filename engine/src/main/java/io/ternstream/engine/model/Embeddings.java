@@ -35,12 +35,25 @@ public record Embeddings(Tensor table, SafetensorsFile file) {
     }
 
     public void lookup(int token, float[] dst) {
+        lookup(token, dst, file == null ? null : rowBuffer());
+    }
+
+    /** A buffer {@link #lookup(int, float[], ByteBuffer)} can read any row into, for a caller to keep. */
+    public ByteBuffer rowBuffer() {
+        return ByteBuffer.allocate(dim() * table.dtype().bytes()).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /**
+     * {@link #lookup(int, float[])} reading through the caller's buffer from {@link #rowBuffer()} (one per
+     * thread), so that a token costs no allocation.
+     */
+    public void lookup(int token, float[] dst, ByteBuffer row) {
         if (file == null) {
             table.readFloats((long) token * dim(), dst, 0, dim());
             return;
         }
         int rowBytes = dim() * table.dtype().bytes();
-        ByteBuffer row = ByteBuffer.allocate(rowBytes).order(ByteOrder.LITTLE_ENDIAN);
+        row.clear().limit(rowBytes);
         try {
             file.read(table, (long) token * rowBytes, row);
         } catch (IOException e) {

@@ -35,6 +35,7 @@ public final class Forward {
     private final ActivationBatch headActs; // [C][H] for the columns that need logits
     private final float[][] headOut;   // [C] rows of the caller's logits buffers
     private final float[] gRms;       // [C] RMS factor of each column's g projection
+    private final java.nio.ByteBuffer embeddingRow; // one embedding row in the checkpoint's dtype
     private final MatmulTask matmul = new MatmulTask();
     private final PointwiseTask pointwise = new PointwiseTask();
 
@@ -63,6 +64,7 @@ public final class Forward {
         downIn = new float[maxColumns][inter];
         headActs = new ActivationBatch(kernel, maxColumns, h);
         gRms = new float[maxColumns];
+        embeddingRow = model.embeddings().rowBuffer();
         headOut = new float[maxColumns][];
     }
 
@@ -79,7 +81,7 @@ public final class Forward {
         for (int c = 0; c < n; c++) {
             int t = tokens[c];
             if (t < 0 || t >= vocab) throw new IllegalArgumentException("token id " + t + " is outside the vocabulary [0, " + vocab + ")");
-            model.embeddings().lookup(t, x[c]);
+            model.embeddings().lookup(t, x[c], embeddingRow);
             if (observer != null) observer.hidden(0, c, x[c], h);
         }
         var layers = model.layers();

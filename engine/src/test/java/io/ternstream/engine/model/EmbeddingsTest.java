@@ -41,13 +41,17 @@ class EmbeddingsTest {
             Tensor table = weights.tensors().get("embeddings");
             Embeddings embeddings = new Embeddings(table, weights);
             float[] row = new float[DIM];
+            float[] kept = new float[DIM];
+            java.nio.ByteBuffer buffer = embeddings.rowBuffer(); // one buffer for every lookup, as Forward keeps it
             SplittableRandom random = new SplittableRandom(7);
             for (int k = 0; k < 2000; k++) {
                 int token = k == 0 ? VOCAB - 1 : random.nextInt(VOCAB); // the last row ends at the file's end
                 embeddings.lookup(token, row);
+                embeddings.lookup(token, kept, buffer);
                 float[] expected = new float[DIM];
                 for (int i = 0; i < DIM; i++) expected[i] = Float.intBitsToFloat((bf16(token + i / 1024f) & 0xFFFF) << 16);
                 assertArrayEquals(expected, row, "row " + token);
+                assertArrayEquals(expected, kept, "row " + token + " through a reused buffer");
             }
             // through the mapping, 2,000 random rows of 8,192 would leave most of the 8 MB resident (64 KB of
             // fault-around each); positional reads leave none of it
