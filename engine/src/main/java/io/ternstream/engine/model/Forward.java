@@ -5,6 +5,7 @@ import io.ternstream.engine.state.SessionState;
 import io.ternstream.engine.tensor.ActivationBatch;
 import io.ternstream.engine.tensor.TernaryKernel;
 import io.ternstream.engine.tensor.TernaryMatrix;
+import java.nio.ByteBuffer;
 
 /**
  * The HGRN-Bit forward pass over up to {@code maxColumns} token columns at once. Each column has a
@@ -35,7 +36,7 @@ public final class Forward {
     private final ActivationBatch headActs; // [C][H] for the columns that need logits
     private final float[][] headOut;   // [C] rows of the caller's logits buffers
     private final float[] gRms;       // [C] RMS factor of each column's g projection
-    private final java.nio.ByteBuffer embeddingRow; // one embedding row in the checkpoint's dtype
+    private final ByteBuffer embeddingRow; // one embedding row in the checkpoint's dtype
     private final MatmulTask matmul = new MatmulTask();
     private final PointwiseTask pointwise = new PointwiseTask();
 

@@ -53,6 +53,11 @@ class SamplerTest {
             if (n > 0 && trial % 11 == 0) v[0] = Float.NaN;
             assertEquals(scalarArgmax(v), Sampler.argmax(v), "trial " + trial + ", length " + n);
         }
+        float[] tail = new float[8195];
+        tail[8194] = 1f; // only in the scalar tail after the vectors
+        assertEquals(8194, Sampler.argmax(tail));
+        tail[4099] = 1f; // and now also inside a vector, earlier
+        assertEquals(4099, Sampler.argmax(tail));
         assertEquals(0, Sampler.argmax(new float[0]));
         assertEquals(0, Sampler.argmax(new float[] {-0f, 0f, -0f}), "0.0 is not greater than -0.0");
         assertEquals(9, Sampler.argmax(new float[] {0, Float.NaN, 1, 2, 3, 4, 5, 6, 7, 9}), "a NaN is skipped");
