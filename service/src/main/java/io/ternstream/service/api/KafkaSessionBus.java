@@ -1,7 +1,6 @@
 package io.ternstream.service.api;
 
 import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import io.ternstream.schemas.ContractViolation;
 import io.ternstream.schemas.MessageCodec;
 import io.ternstream.schemas.PromptTopicMessage;
@@ -11,6 +10,7 @@ import io.ternstream.service.kafka.KafkaConnection;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.Reception;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -34,9 +34,9 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.jboss.logging.Logger;
 
 /**
- * {@link SessionBus} over Kafka. One reader thread per instance assigns itself every partition of
- * the replies topic (no consumer group: every gateway replica must see the events of its own
- * connections) starting at the end, and fans events out by record key to the subscribers.
+ * {@link SessionBus} over Kafka, connected on first use. One reader thread per instance assigns itself
+ * every partition of the replies topic (no consumer group: every replica must see the events of its
+ * own subscribers) starting at the end, and fans events out by record key to the subscribers.
  */
 @ApplicationScoped
 public class KafkaSessionBus implements SessionBus {
@@ -50,6 +50,7 @@ public class KafkaSessionBus implements SessionBus {
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile Thread reader;
     private volatile boolean running;
+    private boolean stopped;
 
     /** A subscriber and the (requestId, seq) pairs it has seen. */
     private final class Listener implements Subscription {
@@ -82,26 +83,39 @@ public class KafkaSessionBus implements SessionBus {
         this.kafka = kafka;
     }
 
-    void onStart(@Observes @Priority(20) StartupEvent event) {
-        if (!config.role().runsGateway()) {
+    /**
+     * Connects on first use, not at start: the gateway has its own link to Kafka ({@code GatewayKafka}),
+     * so in roles gateway and all this bus is idle unless an in-process front end uses it, and a reader
+     * started eagerly fetched every reply of every session for nobody (a second consumer of the whole
+     * replies topic beside the gateway's).
+     */
+    private synchronized void start() {
+        if (producer != null) {
             return;
         }
-        producer = new KafkaProducer<>(kafka.producerProperties());
+        if (!config.role().runsGateway()) {
+            throw new IllegalStateException("the session bus runs in roles gateway and all, not " + config.role());
+        }
+        if (stopped) {
+            throw new IllegalStateException("the session bus has stopped");
+        }
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
         p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 20);
-        consumer = new KafkaConsumer<>(p);
+        KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p);
         String topic = config.topics().replies();
-        List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+        List<TopicPartition> partitions = c.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                 .map(i -> new TopicPartition(topic, i.partition())).toList();
-        consumer.assign(partitions);
-        consumer.seekToEnd(partitions);
-        partitions.forEach(consumer::position); // resolve now: subscribers see everything sent after start
+        c.assign(partitions);
+        c.seekToEnd(partitions);
+        partitions.forEach(c::position); // resolve now: a subscriber sees everything sent after it subscribed
+        consumer = c;
         running = true;
         reader = Thread.ofPlatform().name("ternstream-session-bus").daemon().start(this::read);
+        producer = new KafkaProducer<>(kafka.producerProperties()); // last: it marks the bus started
         LOG.infof("session bus reading %s (%d partitions)", topic, partitions.size());
     }
 
@@ -161,11 +175,12 @@ public class KafkaSessionBus implements SessionBus {
 
     private void requireStarted() {
         if (producer == null) {
-            throw new IllegalStateException("the session bus runs in roles gateway and all, not " + config.role());
+            start();
         }
     }
 
-    void onStop(@Observes @Priority(5) ShutdownEvent event) {
+    synchronized void onStop(@Observes(notifyObserver = Reception.IF_EXISTS) @Priority(5) ShutdownEvent event) {
+        stopped = true;
         running = false;
         if (consumer != null) {
             consumer.wakeup();

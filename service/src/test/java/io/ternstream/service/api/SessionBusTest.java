@@ -16,16 +16,34 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * The whole service in one JVM (role all, embedded KRaft broker, the golden tiny model): a prompt
  * submitted through the gateway's internal API comes back as that session's events, in order.
  */
 @QuarkusTest
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SessionBusTest {
+    private static final String READER = "ternstream-session-bus";
+
     @Inject
     SessionBus bus;
+
+    /** The gateway has its own link to Kafka: the bus reads no replies until something uses it. */
+    @Test
+    @Order(1)
+    void readsNothingUntilFirstUsed() throws Exception {
+        assertTrue(Thread.getAllStackTraces().keySet().stream().noneMatch(t -> READER.equals(t.getName())),
+                "the session bus's reader runs before anything used the bus");
+        try (var s = bus.subscribe("bus-0", e -> { })) {
+            assertTrue(Thread.getAllStackTraces().keySet().stream().anyMatch(t -> READER.equals(t.getName())),
+                    "subscribing starts the reader");
+        }
+    }
 
     @Test
     void aSubmittedPromptStreamsBackToTheSessionsSubscriber() throws Exception {
