@@ -70,25 +70,17 @@ public final class Sampler {
         int n;
         while (true) {
             n = 0;
-            double mass = 0;
             // eight probabilities are compared at once and only a vector holding a candidate is read one by
             // one: candidates are few, and a branch per token was most of the scan's cost
             int i = 0;
             for (int bound = F.loopBound(v); i < bound; i += F.length()) {
-                if (!FloatVector.fromArray(F, probs, i).compare(VectorOperators.GE, threshold).anyTrue()) continue;
-                for (int k = i; k < i + F.length(); k++) {
-                    if (probs[k] >= threshold && probs[k] > 0) {
-                        keys[n++] = sortKey(probs[k], k);
-                        mass += probs[k];
-                    }
+                if (FloatVector.fromArray(F, probs, i).compare(VectorOperators.GE, threshold).anyTrue()) {
+                    n = collect(i, i + F.length(), threshold, n);
                 }
             }
-            for (; i < v; i++) {
-                if (probs[i] >= threshold && probs[i] > 0) {
-                    keys[n++] = sortKey(probs[i], i);
-                    mass += probs[i];
-                }
-            }
+            n = collect(i, v, threshold, n);
+            double mass = 0; // in token order, as the candidates were found
+            for (int j = 0; j < n; j++) mass += probs[idOf(keys[j])];
             if (threshold <= floor || n >= limitK || mass >= needMass) break;
             threshold = threshold < 1e-30f ? floor : Math.max(floor, threshold / 1000f);
         }
@@ -111,6 +103,14 @@ public final class Sampler {
             if (r < 0) return idOf(keys[j]);
         }
         return idOf(keys[cut - 1]);
+    }
+
+    /** Appends the tokens in [from, to) whose probability reaches the threshold to keys[n..]; the new n. */
+    private int collect(int from, int to, float threshold, int n) {
+        for (int k = from; k < to; k++) {
+            if (probs[k] >= threshold && probs[k] > 0) keys[n++] = sortKey(probs[k], k);
+        }
+        return n;
     }
 
     private static float max(float[] x, int n) {
