@@ -2,8 +2,6 @@ package io.ternstream.benchmarks;
 
 import java.lang.reflect.Array;
 import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,8 +45,7 @@ public final class EngineJarAB {
     }
 
     private static Build load(Path jar, Path model, int batch, int threads) throws Exception {
-        // the platform loader as parent: each build sees its own engine classes, not the ones in this jar
-        var loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+        var loader = EngineJarLoader.of(jar);
         Object loaded = loader.loadClass("io.ternstream.engine.model.ModelLoader").getMethod("load", Path.class).invoke(null, model);
         Class<?> optionsClass = loader.loadClass("io.ternstream.engine.EngineOptions");
         Object options = optionsClass.getConstructor(int.class, int.class).newInstance(threads, Math.max(batch, 1));

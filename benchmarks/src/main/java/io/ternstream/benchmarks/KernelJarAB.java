@@ -1,8 +1,6 @@
 package io.ternstream.benchmarks;
 
 import java.lang.reflect.Method;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -63,7 +61,7 @@ public final class KernelJarAB {
     }
 
     private static Build load(Path jar, String kernelName, int[][] shapes, int batch) throws Exception {
-        var loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+        var loader = EngineJarLoader.of(jar);
         Class<?> kernelClass = loader.loadClass("io.ternstream.engine.tensor.TernaryKernel");
         Class<?> matrixClass = loader.loadClass("io.ternstream.engine.tensor.TernaryMatrix");
         Class<?> layoutClass = loader.loadClass("io.ternstream.engine.tensor.TernaryMatrix$Layout");

@@ -152,7 +152,7 @@ public class KafkaSessionBus implements SessionBus {
 
     @Override
     public CompletionStage<Void> send(PromptTopicMessage message) {
-        requireStarted();
+        ensureStarted();
         CompletableFuture<Void> done = new CompletableFuture<>();
         producer.send(new ProducerRecord<>(config.topics().prompts(), message.sessionId(), codec.encode(message)),
                 (metadata, error) -> {
@@ -167,13 +167,13 @@ public class KafkaSessionBus implements SessionBus {
 
     @Override
     public Subscription subscribe(String sessionId, Consumer<ReplyEvent> listener) {
-        requireStarted();
+        ensureStarted();
         Listener l = new Listener(sessionId, listener);
         listeners.computeIfAbsent(sessionId, k -> new CopyOnWriteArrayList<>()).add(l);
         return l;
     }
 
-    private void requireStarted() {
+    private void ensureStarted() {
         if (producer == null) {
             start();
         }
