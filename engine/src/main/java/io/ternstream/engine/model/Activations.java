@@ -39,6 +39,17 @@ public final class Activations {
 
     /** 1 / sqrt(mean(x²) + eps) over x[0, n). */
     public static float rmsFactor(float[] x, int n, float eps) {
+        return (float) (1.0 / Math.sqrt(sumOfSquares(x, n) / n + eps));
+    }
+
+    /**
+     * Σ x[0, n)² in double, in a fixed order: element i of the whole vectors into accumulator lane
+     * i mod F.length(), the accumulators' lanes added left to right, then the tail in order. Not by
+     * reduceLanes, whose order is unspecified: compiled by C2 it adds the lanes in another order than the
+     * interpreter and C1 do, so a fresh process (a restarted service replaying a turn) could get other
+     * bits than a warm one (docs/PERFORMANCE.md, session 8).
+     */
+    static double sumOfSquares(float[] x, int n) {
         DoubleVector a = DoubleVector.zero(D), b = a;
         int i = 0;
         // each half loaded as its own half-width vector: a widening conversion of the low part is one
@@ -49,9 +60,11 @@ public final class Activations {
             a = lo.fma(lo, a); // float·float is exact in double, so fma = multiply then add
             b = hi.fma(hi, b);
         }
-        double sum = a.add(b).reduceLanes(VectorOperators.ADD);
+        DoubleVector ab = a.add(b);
+        double sum = ab.lane(0);
+        for (int j = 1; j < D.length(); j++) sum += ab.lane(j);
         for (; i < n; i++) sum += (double) x[i] * x[i];
-        return (float) (1.0 / Math.sqrt(sum / n + eps));
+        return sum;
     }
 
     /** out = x · rms · w (out may be x). */

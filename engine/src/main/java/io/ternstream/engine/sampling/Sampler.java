@@ -131,8 +131,11 @@ public final class Sampler {
         for (; i < n; i++) out[i] = (max - x[i]) * invT;
     }
 
-    /** Σ x[0, n) in double, a vector of partial sums at a time. */
-    private static double sum(float[] x, int n) {
+    /**
+     * Σ x[0, n) in double, a vector of partial sums at a time, their lanes added in a fixed order (not
+     * reduceLanes: see Activations.sumOfSquares).
+     */
+    static double sum(float[] x, int n) {
         DoubleVector a = DoubleVector.zero(D), b = a;
         int i = 0;
         // each half loaded as its own half-width vector: widening a high part compiles to a slow sequence
@@ -140,7 +143,9 @@ public final class Sampler {
             a = a.add(FloatVector.fromArray(F_HALF, x, i).convertShape(VectorOperators.F2D, D, 0));
             b = b.add(FloatVector.fromArray(F_HALF, x, i + F_HALF.length()).convertShape(VectorOperators.F2D, D, 0));
         }
-        double sum = a.add(b).reduceLanes(VectorOperators.ADD);
+        DoubleVector ab = a.add(b);
+        double sum = ab.lane(0);
+        for (int j = 1; j < D.length(); j++) sum += ab.lane(j);
         for (; i < n; i++) sum += x[i];
         return sum;
     }

@@ -120,6 +120,40 @@ class ActivationsVectorTest {
         for (short c : codes) org.junit.jupiter.api.Assertions.assertTrue(c >= -128 && c <= 127, "code " + c);
     }
 
+    /**
+     * The sum of squares keeps one order whether interpreted or compiled: the fixed order of
+     * {@link Activations#sumOfSquares}, bit for bit, before and after C2 compiles it. (With reduceLanes,
+     * C2 added the lanes in another order than the interpreter, and the compiled sums differed.)
+     */
+    @Test
+    void sumOfSquaresKeepsItsOrderWhenCompiled() {
+        SplittableRandom random = new SplittableRandom(13);
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
+        for (int round = 0; round < 200_000; round++) { // enough calls for C2 to compile it
+            int n = 2 * lanes + round % lanes;          // whole vectors and a tail
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = (float) (random.nextDouble() * Math.pow(10, random.nextInt(9)));
+            double want = orderedSumOfSquares(x, n, lanes);
+            double got = Activations.sumOfSquares(x, n);
+            if (got != want) org.junit.jupiter.api.Assertions.fail("round " + round + ": " + got + " != " + want);
+        }
+    }
+
+    /**
+     * Σ x² in the fixed order: element i of the whole vectors into accumulator i mod lanes, accumulators
+     * j and j + lanes/2 paired, the pairs added left to right, then the tail.
+     */
+    private static double orderedSumOfSquares(float[] x, int n, int lanes) {
+        double[] acc = new double[lanes];
+        int bound = n - n % lanes;
+        for (int i = 0; i < bound; i++) acc[i % lanes] += (double) x[i] * x[i];
+        int half = lanes / 2;
+        double sum = acc[0] + acc[half];
+        for (int j = 1; j < half; j++) sum += acc[j] + acc[j + half];
+        for (int i = bound; i < n; i++) sum += (double) x[i] * x[i];
+        return sum;
+    }
+
     private static float scalarRms(float[] x, int n) {
         double sum = 0;
         for (int i = 0; i < n; i++) sum += (double) x[i] * x[i];

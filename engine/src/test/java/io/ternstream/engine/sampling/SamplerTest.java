@@ -133,4 +133,28 @@ class SamplerTest {
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0, 1f, 1f, 1f, 0));
         assertThrows(IllegalArgumentException.class, () -> new SamplingParams(1f, 0, 1f, 0f, 0f, 0));
     }
+
+    /**
+     * The softmax's sum keeps one order whether interpreted or compiled (see
+     * ActivationsVectorTest#sumOfSquaresKeepsItsOrderWhenCompiled): a restarted service replaying a
+     * turn samples from the same total as a warm one.
+     */
+    @Test
+    void softmaxSumKeepsItsOrderWhenCompiled() {
+        java.util.SplittableRandom random = new java.util.SplittableRandom(17);
+        int lanes = jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length(), half = lanes / 2;
+        for (int round = 0; round < 200_000; round++) { // enough calls for C2 to compile it
+            int n = 2 * lanes + round % lanes;
+            float[] x = new float[n];
+            for (int i = 0; i < n; i++) x[i] = (float) (random.nextDouble() * Math.pow(10, random.nextInt(9)));
+            double[] acc = new double[lanes];
+            int bound = n - n % lanes;
+            for (int i = 0; i < bound; i++) acc[i % lanes] += x[i];
+            double want = acc[0] + acc[half];
+            for (int j = 1; j < half; j++) want += acc[j] + acc[j + half];
+            for (int i = bound; i < n; i++) want += x[i];
+            double got = Sampler.sum(x, n);
+            if (got != want) org.junit.jupiter.api.Assertions.fail("round " + round + ": " + got + " != " + want);
+        }
+    }
 }
