@@ -15,8 +15,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Lookup-table kernel for many columns at once (batched sessions, prefill positions) over
  * {@link TernaryMatrix.Layout#INTERLEAVED} weights, with the columns in the vector lanes. Each byte of
- * packed weights holds four codes of one row, an 8-bit index (81 of its 256 values occur); for every
- * such group of four matrix columns a table holds, per index, the 16 batch columns' sums
+ * the matrix's group indices ({@link TernaryMatrix#groupIndices()}) holds four codes of one row as a
+ * base-3 index in [0, 81); for every such group of four matrix columns a table holds, per index, the 16
+ * batch columns' sums
  * {@code Σ T_m·x_m}. A row then costs one 16-lane load-and-add per four weights, for all 16 batch
  * columns together, and the index is read from the weights with scalar loads that run beside the
  * vector unit. Weights cross memory once per 16 columns; the per-column cost is a quarter of an add.
@@ -50,17 +51,19 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     private static final int TILES = TernaryMatrix.CHUNK_SHORTS / TILE_SHORTS;
     private static final int TILE_GROUPS = 2 * TILE_SHORTS; // two bytes per short
     /**
-     * Entries per group table: indices go up to 2 + 8 + 32 + 128 = 170. Not 256: with 8 KB tables every
-     * group would map onto the same L1 sets and evict the others.
+     * Entries per group table: one per base-3 index. With the 2-bit codes themselves as the index, the 81
+     * entries in use were spread over 172, and a tile's tables touched 27.6 KB of cache lines instead of
+     * 20.7 KB, beside the partial sums streaming through the same 32 KB L1: products 2.4–5% slower
+     * (docs/PERFORMANCE.md, session 8).
      */
-    private static final int ENTRIES = 172;
+    private static final int ENTRIES = 81;
     private static final int GROUP_SHORTS = ENTRIES * LANES;
 
     /** Shorts of one slot's tables: the tile's groups. */
     private static final int SLOT_SHORTS = TILE_GROUPS * GROUP_SHORTS;
     /**
      * Slots: a power of two, at least two per core (the pool's workers and their callers), at most 128
-     * (5.6 MB of tables); past that, products wait for a slot.
+     * (2.7 MB of tables); past that, products wait for a slot.
      */
     private static final int SLOTS = Math.min(128, Math.max(8, Integer.highestOneBit(4 * Runtime.getRuntime().availableProcessors() - 1)));
     /**
@@ -206,7 +209,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     /** totals[row][lane] = Σ T·x for batch columns b0 .. b0+n-1 and rows [rowStart, rowEnd). */
     private static void sweep(TernaryMatrix m, ActivationBatch in, int b0, int n, int rowStart, int rowEnd, Scratch s, int slot) {
-        short[] w = m.chunks();
+        short[] w = m.groupIndices();
         int stride = m.rowShorts();
         int chunks = TernaryMatrix.chunksFor(m.cols());
         int rows = rowEnd - rowStart;
@@ -284,7 +287,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     /**
      * Tables of shorts i0 .. i0+TILE_SHORTS-1: group 2j + k is byte k of short i0+j and covers chunk
-     * columns 64k + 16m + i0 + j, m = 0..3; entry u0 + 4u1 + 16u2 + 64u3 (u = T + 1) holds
+     * columns 64k + 16m + i0 + j, m = 0..3; entry u0 + 3u1 + 9u2 + 27u3 (u = T + 1) holds
      * Σ (u_m − 1)·x_m for each lane.
      */
     private static void buildTables(Scratch s, int slot, int i0) {
@@ -294,7 +297,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         for (int g = 0; g < TILE_GROUPS; g++) {
             int col = 64 * (g & 1) + i0 + (g >>> 1);
             pairSums(columns, col + 32, col + 48, pairs, 0); // the high pair, read back per row of entries
-            // the low pair's nine sums stay in registers: entry (a + 4b) + hiIndex = low[a + 3b] + high
+            // the low pair's nine sums stay in registers: entry (a + 3b) + 9·(high pair's index) = low[a + 3b] + high
             ShortVector xa = ShortVector.fromArray(S, columns, col * LANES);
             ShortVector xb = ShortVector.fromArray(S, columns, (col + 16) * LANES);
             ShortVector na = xa.neg(), nb = xb.neg();
@@ -302,16 +305,16 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
             int base = slotBase + g * GROUP_SHORTS;
             for (int hi = 0; hi < 9; hi++) {
                 ShortVector h = ShortVector.fromArray(S, pairs, hi * LANES);
-                int at = base + (16 * (hi % 3) + 64 * (hi / 3)) * LANES;
+                int at = base + 9 * hi * LANES;
                 h.add(l0).intoMemorySegment(tables, 2L * at, NATIVE);
                 h.add(nb).intoMemorySegment(tables, 2L * (at + LANES), NATIVE);
                 h.add(l2).intoMemorySegment(tables, 2L * (at + 2 * LANES), NATIVE);
-                h.add(na).intoMemorySegment(tables, 2L * (at + 4 * LANES), NATIVE);
-                h.intoMemorySegment(tables, 2L * (at + 5 * LANES), NATIVE);
-                h.add(xa).intoMemorySegment(tables, 2L * (at + 6 * LANES), NATIVE);
-                h.add(l6).intoMemorySegment(tables, 2L * (at + 8 * LANES), NATIVE);
-                h.add(xb).intoMemorySegment(tables, 2L * (at + 9 * LANES), NATIVE);
-                h.add(l8).intoMemorySegment(tables, 2L * (at + 10 * LANES), NATIVE);
+                h.add(na).intoMemorySegment(tables, 2L * (at + 3 * LANES), NATIVE);
+                h.intoMemorySegment(tables, 2L * (at + 4 * LANES), NATIVE);
+                h.add(xa).intoMemorySegment(tables, 2L * (at + 5 * LANES), NATIVE);
+                h.add(l6).intoMemorySegment(tables, 2L * (at + 6 * LANES), NATIVE);
+                h.add(xb).intoMemorySegment(tables, 2L * (at + 7 * LANES), NATIVE);
+                h.add(l8).intoMemorySegment(tables, 2L * (at + 8 * LANES), NATIVE);
             }
         }
     }

@@ -120,6 +120,28 @@ class TernaryKernelTest {
         }
     }
 
+    /** The column LUT's copy: byte k of short i of chunk c holds columns 128c + 64k + 16m + i as base-3 digits m. */
+    @Test
+    void groupIndicesHoldTheCodesInBase3() {
+        SplittableRandom random = new SplittableRandom(5);
+        int rows = 5, cols = 300;
+        byte[] codes = randomCodes(random, rows, cols);
+        TernaryMatrix m = TernaryMatrix.fromCodes(rows, cols, codes, 1f, TernaryMatrix.Layout.INTERLEAVED);
+        short[] indices = m.groupIndices();
+        assertEquals(m.chunks().length, indices.length);
+        org.junit.jupiter.api.Assertions.assertSame(indices, m.groupIndices(), "built once");
+        int chunks = TernaryMatrix.chunksFor(cols);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < chunks * TernaryMatrix.CHUNK_COLS; c++) {
+                int within = c % TernaryMatrix.CHUNK_COLS, k = within / 64, digit = (within % 64) / 16, i = within % 16;
+                int index = (indices[r * chunks * TernaryMatrix.CHUNK_SHORTS + (c / TernaryMatrix.CHUNK_COLS) * TernaryMatrix.CHUNK_SHORTS + i] >>> (8 * k)) & 0xFF;
+                for (int d = 0; d < digit; d++) index /= 3;
+                int expected = c < cols ? codes[r * cols + c] : 0; // padding holds T = 0
+                assertEquals(expected, index % 3 - 1, "row " + r + " column " + c);
+            }
+        }
+    }
+
     @Test
     void rejectsCodesOutsideTernaryAndMismatchedLayouts() {
         assertThrows(IllegalArgumentException.class, () -> TernaryMatrix.fromCodes(1, 3, new byte[] {0, 2, 0}, 1f, TernaryMatrix.Layout.TRIPLETS));
