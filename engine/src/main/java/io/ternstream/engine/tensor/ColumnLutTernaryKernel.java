@@ -22,9 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  * columns together, and the index is read from the weights with scalar loads that run beside the
  * vector unit. Weights cross memory once per 16 columns; the per-column cost is a quarter of an add.
  *
- * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, about 28 KB touched: L1) are built in
- * the product's leased slot, then every row of the product's range is swept over them, keeping 16-bit
- * partial sums per row until the chunk ends. Measured here (Zen 3): about 2.5 cycles per lookup, 73–85
+ * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, 20.7 KB: L1) are built in the product's
+ * leased slot, then every row of a block of the product's range (up to {@link #BLOCK_ROWS}) is swept
+ * over them, keeping 16-bit partial sums per row until the chunk ends. Measured here (Zen 3): about 2.5 cycles per lookup, 73–85
  * G column-weights/s on one core against 29 G for the multiply-add kernel; 32 lanes per lookup (two
  * vectors sharing the index work) measured only 6% faster per column, so the lanes stay at 16. See
  * docs/PERFORMANCE.md.
@@ -84,13 +84,24 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      */
     private static final MemorySegment TABLES = Arena.global().allocate(2L * (SLOTS * SLOT_SHORTS + 256 * LANES), 64);
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
+    /**
+     * Rows swept at a time: the tables are built again for every block of rows, which costs little at
+     * this size, and it bounds the partial sums of a slot, so that they can live in {@link #PARTIALS}.
+     */
+    static final int BLOCK_ROWS = 2048;
+    /**
+     * The partial sums of every slot, [slot][row][lane] shorts: off-heap, aligned to a cache line and of a
+     * constant size, for the reasons of {@link #TABLES}. A heap array's 32-byte rows straddled cache lines
+     * wherever the heap put the array off a 32-byte boundary, and the same jar's products ran 10% slower
+     * in that case (docs/PERFORMANCE.md, session 8). 64 KB per slot.
+     */
+    private static final MemorySegment PARTIALS = Arena.global().allocate(2L * SLOTS * BLOCK_ROWS * LANES, 64);
 
     /** A slot's other scratch, grown on demand and reused. */
     private static final class Scratch {
-        final short[] columns = new short[TernaryMatrix.CHUNK_COLS * LANES]; // [matrix column][lane]
+        short[] columns = new short[0];                                      // [matrix column][lane]
         final short[] pairs = new short[9 * LANES];                          // the high pair's sums
-        int[] totals = new int[0];                                           // [row][lane]
-        short[] partial = new short[0];                                      // [row][lane] within a chunk
+        final int[] totals = new int[BLOCK_ROWS * LANES];                    // [row][lane] of a block
         final float[] inverse = new float[LANES];                            // [lane] the column's 1/s
         final int[] block = new int[64];                                     // an 8×8 block being transposed
     }
@@ -139,17 +150,18 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         int slot = leaseSlot();
         try {
             Scratch s = SCRATCH[slot];
-            int rows = rowEnd - rowStart;
-            if (s.totals.length < rows * LANES) {
-                s.totals = new int[rows * LANES];
-                s.partial = new short[rows * LANES];
-            }
+            int chunks = TernaryMatrix.chunksFor(m.cols());
+            if (s.columns.length < chunks * TernaryMatrix.CHUNK_COLS * LANES) s.columns = new short[chunks * TernaryMatrix.CHUNK_COLS * LANES];
             for (int b0 = 0; b0 < batch; b0 += LANES) {
                 int n = Math.min(LANES, batch - b0);
-                sweep(m, in, b0, n, rowStart, rowEnd, s, slot);
+                for (int c = 0; c < chunks; c++) transpose(in, b0, n, c * TernaryMatrix.CHUNK_COLS, s);
                 for (int b = 0; b < LANES; b++) s.inverse[b] = b < n ? in.inverseScale(b0 + b) : 0f;
-                for (int half = 0; half < n; half += 8) {
-                    rescale(s.totals, s.inverse, s.block, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, rowStart, rowEnd);
+                for (int r0 = rowStart; r0 < rowEnd; r0 += BLOCK_ROWS) {
+                    int r1 = Math.min(rowEnd, r0 + BLOCK_ROWS);
+                    sweep(m, r0, r1, s, slot);
+                    for (int half = 0; half < n; half += 8) {
+                        rescale(s.totals, s.inverse, s.block, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, r0, r1);
+                    }
                 }
             }
         } finally {
@@ -213,34 +225,31 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         l37.rearrange(SWAP4).blend(h37, HALF_HI).intoArray(block, 56);
     }
 
-    /** totals[row][lane] = Σ T·x for batch columns b0 .. b0+n-1 and rows [rowStart, rowEnd). */
-    private static void sweep(TernaryMatrix m, ActivationBatch in, int b0, int n, int rowStart, int rowEnd, Scratch s, int slot) {
+    /** totals[row][lane] = Σ T·x over the transposed columns for rows [rowStart, rowEnd), at most BLOCK_ROWS. */
+    private static void sweep(TernaryMatrix m, int rowStart, int rowEnd, Scratch s, int slot) {
         short[] w = m.groupIndices();
         int stride = m.rowShorts();
         int chunks = TernaryMatrix.chunksFor(m.cols());
-        int rows = rowEnd - rowStart;
-        int[] totals = s.totals;
-        short[] partial = s.partial;
-        java.util.Arrays.fill(totals, 0, rows * LANES, 0);
+        java.util.Arrays.fill(s.totals, 0, (rowEnd - rowStart) * LANES, 0);
         for (int c = 0; c < chunks; c++) {
-            transpose(in, b0, n, c * TernaryMatrix.CHUNK_COLS, s);
             for (int t = 0; t < TILES; t++) {
                 int i0 = t * TILE_SHORTS;
-                buildTables(s, slot, i0);
-                rows(w, slot, partial, totals, rowStart, rowEnd, stride, c * TernaryMatrix.CHUNK_SHORTS + i0, t == 0, t == TILES - 1);
+                buildTables(s.columns, c * TernaryMatrix.CHUNK_COLS * LANES, s.pairs, slot, i0);
+                rows(w, slot, s.totals, rowStart, rowEnd, stride, c * TernaryMatrix.CHUNK_SHORTS + i0, t == 0, t == TILES - 1);
             }
         }
     }
 
     /** One tile over the rows: a small method of its own, so that C2 keeps the arrays in registers. */
-    private static void rows(short[] w, int slot, short[] partial, int[] totals, int rowStart, int rowEnd,
+    private static void rows(short[] w, int slot, int[] totals, int rowStart, int rowEnd,
                              int stride, int offset, boolean first, boolean last) {
-        MemorySegment tables = TABLES;
+        MemorySegment tables = TABLES, partial = PARTIALS;
         int table = slotBase(slot);
+        long partials = 2L * (slot & (SLOTS - 1)) * BLOCK_ROWS * LANES;
         int at = 0;
         for (int r = rowStart; r < rowEnd; r++, at += LANES) {
             int base = r * stride + offset;
-            ShortVector acc = first ? ShortVector.zero(S) : ShortVector.fromArray(S, partial, at);
+            ShortVector acc = first ? ShortVector.zero(S) : ShortVector.fromMemorySegment(S, partial, partials + 2L * at, NATIVE);
             ShortVector acc2 = ShortVector.zero(S);
             for (int i = 0; i < TILE_SHORTS; i++) {
                 int v = w[base + i];
@@ -249,7 +258,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
             }
             acc = acc.add(acc2);
             if (!last) {
-                acc.intoArray(partial, at);
+                acc.intoMemorySegment(partial, partials + 2L * at, NATIVE);
             } else {
                 IntVector lo = (IntVector) acc.convertShape(VectorOperators.S2I, I, 0);
                 IntVector hi = (IntVector) acc.convertShape(VectorOperators.S2I, I, 1);
@@ -259,16 +268,16 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         }
     }
 
-    /** columns[j·16 + b] = code of batch column b0+b at matrix column col0+j (0 for unused lanes). */
+    /** columns[(col0 + j)·16 + b] = code of batch column b0+b at matrix column col0+j, j < 128 (0 for unused lanes). */
     private static void transpose(ActivationBatch in, int b0, int n, int col0, Scratch s) {
         short[][] codes = in.codes();
         short[] columns = s.columns;
-        if (n < LANES) java.util.Arrays.fill(columns, (short) 0);
+        if (n < LANES) java.util.Arrays.fill(columns, col0 * LANES, (col0 + TernaryMatrix.CHUNK_COLS) * LANES, (short) 0);
         int blocked = n & ~7;
         for (int h = 0; h < blocked; h += 8) transposeBlocks(codes, b0 + h, col0, columns, h);
         for (int b = blocked; b < n; b++) {
             short[] q = codes[b0 + b];
-            for (int j = 0; j < TernaryMatrix.CHUNK_COLS; j++) columns[j * LANES + b] = q[col0 + j];
+            for (int j = 0; j < TernaryMatrix.CHUNK_COLS; j++) columns[(col0 + j) * LANES + b] = q[col0 + j];
         }
     }
 
@@ -295,7 +304,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
             ShortVector l15 = d01.blend(d23.rearrange(S_UP2), S_PAIR_HI), l37 = d01.rearrange(S_DOWN2).blend(d23, S_PAIR_HI);
             ShortVector h04 = e45.blend(e67.rearrange(S_UP2), S_PAIR_HI), h26 = e45.rearrange(S_DOWN2).blend(e67, S_PAIR_HI);
             ShortVector h15 = d45.blend(d67.rearrange(S_UP2), S_PAIR_HI), h37 = d45.rearrange(S_DOWN2).blend(d67, S_PAIR_HI);
-            int out = j * LANES + h;
+            int out = at * LANES + h;
             l04.blend(h04.rearrange(S_SWAP4), S_HALF_HI).intoArray(columns, out);
             l15.blend(h15.rearrange(S_SWAP4), S_HALF_HI).intoArray(columns, out + LANES);
             l26.blend(h26.rearrange(S_SWAP4), S_HALF_HI).intoArray(columns, out + 2 * LANES);
@@ -312,16 +321,15 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * columns 64k + 16m + i0 + j, m = 0..3; entry u0 + 3u1 + 9u2 + 27u3 (u = T + 1) holds
      * Σ (u_m − 1)·x_m for each lane.
      */
-    private static void buildTables(Scratch s, int slot, int i0) {
-        short[] columns = s.columns, pairs = s.pairs;
+    private static void buildTables(short[] columns, int at0, short[] pairs, int slot, int i0) {
         MemorySegment tables = TABLES;
         int slotBase = slotBase(slot);
         for (int g = 0; g < TILE_GROUPS; g++) {
             int col = 64 * (g & 1) + i0 + (g >>> 1);
-            pairSums(columns, col + 32, col + 48, pairs, 0); // the high pair, read back per row of entries
+            pairSums(columns, at0 + (col + 32) * LANES, at0 + (col + 48) * LANES, pairs); // the high pair, read back per row of entries
             // the low pair's nine sums stay in registers: entry (a + 3b) + 9·(high pair's index) = low[a + 3b] + high
-            ShortVector xa = ShortVector.fromArray(S, columns, col * LANES);
-            ShortVector xb = ShortVector.fromArray(S, columns, (col + 16) * LANES);
+            ShortVector xa = ShortVector.fromArray(S, columns, at0 + col * LANES);
+            ShortVector xb = ShortVector.fromArray(S, columns, at0 + (col + 16) * LANES);
             ShortVector na = xa.neg(), nb = xb.neg();
             ShortVector l0 = na.add(nb), l2 = xa.sub(xb), l6 = xb.sub(xa), l8 = xa.add(xb);
             int base = slotBase + g * GROUP_SHORTS;
@@ -341,20 +349,20 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         }
     }
 
-    /** pairs[at + (a + 3b)·16 ..] = (a−1)·x[colA] + (b−1)·x[colB] per lane. */
-    private static void pairSums(short[] columns, int colA, int colB, short[] pairs, int at) {
-        ShortVector xa = ShortVector.fromArray(S, columns, colA * LANES);
-        ShortVector xb = ShortVector.fromArray(S, columns, colB * LANES);
+    /** pairs[(a + 3b)·16 ..] = (a−1)·xa + (b−1)·xb per lane, the lanes of xa and xb at columns[atA], columns[atB]. */
+    private static void pairSums(short[] columns, int atA, int atB, short[] pairs) {
+        ShortVector xa = ShortVector.fromArray(S, columns, atA);
+        ShortVector xb = ShortVector.fromArray(S, columns, atB);
         ShortVector na = xa.neg(), nb = xb.neg(), z = ShortVector.zero(S);
-        na.add(nb).intoArray(pairs, at);
-        nb.intoArray(pairs, at + LANES);
-        xa.sub(xb).intoArray(pairs, at + 2 * LANES);
-        na.intoArray(pairs, at + 3 * LANES);
-        z.intoArray(pairs, at + 4 * LANES);
-        xa.intoArray(pairs, at + 5 * LANES);
-        xb.sub(xa).intoArray(pairs, at + 6 * LANES);
-        xb.intoArray(pairs, at + 7 * LANES);
-        xa.add(xb).intoArray(pairs, at + 8 * LANES);
+        na.add(nb).intoArray(pairs, 0);
+        nb.intoArray(pairs, LANES);
+        xa.sub(xb).intoArray(pairs, 2 * LANES);
+        na.intoArray(pairs, 3 * LANES);
+        z.intoArray(pairs, 4 * LANES);
+        xa.intoArray(pairs, 5 * LANES);
+        xb.sub(xa).intoArray(pairs, 6 * LANES);
+        xb.intoArray(pairs, 7 * LANES);
+        xa.add(xb).intoArray(pairs, 8 * LANES);
     }
 
     @Override
