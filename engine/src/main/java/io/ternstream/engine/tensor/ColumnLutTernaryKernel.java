@@ -88,12 +88,12 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * Rows swept at a time: the tables are built again for every block of rows, which costs little at
      * this size, and it bounds the partial sums of a slot, so that they can live in {@link #PARTIALS}.
      */
-    static final int BLOCK_ROWS = 2048;
+    static final int BLOCK_ROWS = 4096;
     /**
      * The partial sums of every slot, [slot][row][lane] shorts: off-heap, aligned to a cache line and of a
      * constant size, for the reasons of {@link #TABLES}. A heap array's 32-byte rows straddled cache lines
      * wherever the heap put the array off a 32-byte boundary, and the same jar's products ran 10% slower
-     * in that case (docs/PERFORMANCE.md, session 8). 64 KB per slot.
+     * in that case (docs/PERFORMANCE.md, session 8). 128 KB per slot.
      */
     private static final MemorySegment PARTIALS = Arena.global().allocate(2L * SLOTS * BLOCK_ROWS * LANES, 64);
 
