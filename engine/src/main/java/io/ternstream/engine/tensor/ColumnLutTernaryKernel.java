@@ -36,12 +36,14 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_256;
+    /** Eight floats: half a row of rescaled outputs. */
+    private static final VectorSpecies<Float> F8 = FloatVector.SPECIES_256;
     /** The 8×8 transposition: lane i from lane i − k or i + k, and the lanes that take the shifted vector. */
-    private static final VectorShuffle<Integer> UP1 = VectorShuffle.fromOp(I, i -> (i + 7) & 7), DOWN1 = VectorShuffle.fromOp(I, i -> (i + 1) & 7);
-    private static final VectorShuffle<Integer> UP2 = VectorShuffle.fromOp(I, i -> (i + 6) & 7), DOWN2 = VectorShuffle.fromOp(I, i -> (i + 2) & 7);
-    private static final VectorShuffle<Integer> SWAP4 = VectorShuffle.fromOp(I, i -> i ^ 4);
-    private static final VectorMask<Integer> ODD = VectorMask.fromLong(I, 0b10101010), PAIR_HI = VectorMask.fromLong(I, 0b11001100);
-    private static final VectorMask<Integer> HALF_HI = VectorMask.fromLong(I, 0b11110000);
+    private static final VectorShuffle<Float> UP1 = VectorShuffle.fromOp(F8, i -> (i + 7) & 7), DOWN1 = VectorShuffle.fromOp(F8, i -> (i + 1) & 7);
+    private static final VectorShuffle<Float> UP2 = VectorShuffle.fromOp(F8, i -> (i + 6) & 7), DOWN2 = VectorShuffle.fromOp(F8, i -> (i + 2) & 7);
+    private static final VectorShuffle<Float> SWAP4 = VectorShuffle.fromOp(F8, i -> i ^ 4);
+    private static final VectorMask<Float> ODD = VectorMask.fromLong(F8, 0b10101010), PAIR_HI = VectorMask.fromLong(F8, 0b11001100);
+    private static final VectorMask<Float> HALF_HI = VectorMask.fromLong(F8, 0b11110000);
     /** Eight codes as one short vector. */
     private static final VectorSpecies<Short> S8 = ShortVector.SPECIES_128;
     /** The 8×8 transposition's shuffles and masks for eight shorts (see {@link #UP1}). */
@@ -103,7 +105,6 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
         final short[] pairs = new short[9 * LANES];                          // the high pair's sums
         final int[] totals = new int[BLOCK_ROWS * LANES];                    // [row][lane] of a block
         final float[] inverse = new float[LANES];                            // [lane] the column's 1/s
-        final int[] block = new int[64];                                     // an 8×8 block being transposed
     }
 
     private static final Scratch[] SCRATCH = new Scratch[SLOTS];
@@ -160,7 +161,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
                     int r1 = Math.min(rowEnd, r0 + BLOCK_ROWS);
                     sweep(m, r0, r1, s, slot);
                     for (int half = 0; half < n; half += 8) {
-                        rescale(s.totals, s.inverse, s.block, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, r0, r1);
+                        rescale(s.totals, s.inverse, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, r0, r1);
                     }
                 }
             }
@@ -172,57 +173,52 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     /**
      * out[c0 + k][outOffset + r] = {@link TernaryKernel#rescale}(totals[r − rowStart][half + k]) for k < lanes:
      * the totals hold rows by lanes and the outputs lanes by rows, so eight rows of eight lanes are
-     * transposed in registers ({@link #transpose8x8}), then each lane's eight rows are rescaled as one
-     * vector and stored. A scalar loop with a strided read cost about 2 cycles per output, 8% of a
-     * 32-column step. Same float operations as the scalar rescale, element by element.
+     * rescaled as vectors (each lane by its column's 1/s), transposed in registers, and each lane's eight
+     * rows stored at once. The transposition is three rounds of lane shifts and blends (24 permutes and
+     * 24 blends), written out here so that no vector crosses a call (C2 does not reliably inline a method
+     * taking vectors, and boxes them). A scalar loop with a strided read cost about 2 cycles per output,
+     * 8% of a 32-column step. Same float operations as the scalar rescale, element by element.
      */
-    private static void rescale(int[] totals, float[] inverse, int[] block, int half, float dequant, float[][] out, int c0,
+    private static void rescale(int[] totals, float[] inverse, int half, float dequant, float[][] out, int c0,
                                 int lanes, int outOffset, int rowStart, int rowEnd) {
         int rows = rowEnd - rowStart, r = 0;
+        FloatVector scale = FloatVector.fromArray(F8, inverse, half);
         for (; r + 8 <= rows; r += 8) {
-            transpose8x8(totals, r * LANES + half, LANES, block);
+            int at = r * LANES + half;
+            FloatVector f0 = ((FloatVector) IntVector.fromArray(I, totals, at).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f1 = ((FloatVector) IntVector.fromArray(I, totals, at + LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f2 = ((FloatVector) IntVector.fromArray(I, totals, at + 2 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f3 = ((FloatVector) IntVector.fromArray(I, totals, at + 3 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f4 = ((FloatVector) IntVector.fromArray(I, totals, at + 4 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f5 = ((FloatVector) IntVector.fromArray(I, totals, at + 5 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f6 = ((FloatVector) IntVector.fromArray(I, totals, at + 6 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            FloatVector f7 = ((FloatVector) IntVector.fromArray(I, totals, at + 7 * LANES).convert(VectorOperators.I2F, 0)).mul(scale).mul(dequant);
+            // round 1, rows in pairs: even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7), the pair's rows alternating
+            FloatVector e01 = f0.blend(f1.rearrange(UP1), ODD), d01 = f0.rearrange(DOWN1).blend(f1, ODD);
+            FloatVector e23 = f2.blend(f3.rearrange(UP1), ODD), d23 = f2.rearrange(DOWN1).blend(f3, ODD);
+            FloatVector e45 = f4.blend(f5.rearrange(UP1), ODD), d45 = f4.rearrange(DOWN1).blend(f5, ODD);
+            FloatVector e67 = f6.blend(f7.rearrange(UP1), ODD), d67 = f6.rearrange(DOWN1).blend(f7, ODD);
+            // round 2, rows in fours: lanes (0, 4), (2, 6), (1, 5), (3, 7), four rows each
+            FloatVector l04 = e01.blend(e23.rearrange(UP2), PAIR_HI), l26 = e01.rearrange(DOWN2).blend(e23, PAIR_HI);
+            FloatVector l15 = d01.blend(d23.rearrange(UP2), PAIR_HI), l37 = d01.rearrange(DOWN2).blend(d23, PAIR_HI);
+            FloatVector h04 = e45.blend(e67.rearrange(UP2), PAIR_HI), h26 = e45.rearrange(DOWN2).blend(e67, PAIR_HI);
+            FloatVector h15 = d45.blend(d67.rearrange(UP2), PAIR_HI), h37 = d45.rearrange(DOWN2).blend(d67, PAIR_HI);
+            // round 3, all eight rows: lane k's rows, stored for the lanes in the batch
             int o = outOffset + rowStart + r;
-            for (int k = 0; k < lanes; k++) {
-                ((FloatVector) IntVector.fromArray(I, block, 8 * k).convert(VectorOperators.I2F, 0))
-                        .mul(inverse[half + k]).mul(dequant).intoArray(out[c0 + k], o);
-            }
+            l04.blend(h04.rearrange(SWAP4), HALF_HI).intoArray(out[c0], o);
+            if (lanes > 1) l15.blend(h15.rearrange(SWAP4), HALF_HI).intoArray(out[c0 + 1], o);
+            if (lanes > 2) l26.blend(h26.rearrange(SWAP4), HALF_HI).intoArray(out[c0 + 2], o);
+            if (lanes > 3) l37.blend(h37.rearrange(SWAP4), HALF_HI).intoArray(out[c0 + 3], o);
+            if (lanes > 4) l04.rearrange(SWAP4).blend(h04, HALF_HI).intoArray(out[c0 + 4], o);
+            if (lanes > 5) l15.rearrange(SWAP4).blend(h15, HALF_HI).intoArray(out[c0 + 5], o);
+            if (lanes > 6) l26.rearrange(SWAP4).blend(h26, HALF_HI).intoArray(out[c0 + 6], o);
+            if (lanes > 7) l37.rearrange(SWAP4).blend(h37, HALF_HI).intoArray(out[c0 + 7], o);
         }
         for (; r < rows; r++) {
             for (int k = 0; k < lanes; k++) {
                 out[c0 + k][outOffset + rowStart + r] = totals[r * LANES + half + k] * inverse[half + k] * dequant;
             }
         }
-    }
-
-    /**
-     * block[8j + i] = src[at + i·stride + j] for i, j < 8: eight rows of eight ints transposed in registers,
-     * in three rounds of lane shifts and blends (24 permutes and 24 blends). Arrays in and out, so that no
-     * vector crosses a call (C2 does not reliably inline a method taking vectors, and boxes them).
-     */
-    private static void transpose8x8(int[] src, int at, int stride, int[] block) {
-        IntVector f0 = IntVector.fromArray(I, src, at), f1 = IntVector.fromArray(I, src, at + stride);
-        IntVector f2 = IntVector.fromArray(I, src, at + 2 * stride), f3 = IntVector.fromArray(I, src, at + 3 * stride);
-        IntVector f4 = IntVector.fromArray(I, src, at + 4 * stride), f5 = IntVector.fromArray(I, src, at + 5 * stride);
-        IntVector f6 = IntVector.fromArray(I, src, at + 6 * stride), f7 = IntVector.fromArray(I, src, at + 7 * stride);
-        // round 1, rows in pairs: even lanes (0, 2, 4, 6) and odd lanes (1, 3, 5, 7), the pair's rows alternating
-        IntVector e01 = f0.blend(f1.rearrange(UP1), ODD), d01 = f0.rearrange(DOWN1).blend(f1, ODD);
-        IntVector e23 = f2.blend(f3.rearrange(UP1), ODD), d23 = f2.rearrange(DOWN1).blend(f3, ODD);
-        IntVector e45 = f4.blend(f5.rearrange(UP1), ODD), d45 = f4.rearrange(DOWN1).blend(f5, ODD);
-        IntVector e67 = f6.blend(f7.rearrange(UP1), ODD), d67 = f6.rearrange(DOWN1).blend(f7, ODD);
-        // round 2, rows in fours: lanes (0, 4), (2, 6), (1, 5), (3, 7), four rows each
-        IntVector l04 = e01.blend(e23.rearrange(UP2), PAIR_HI), l26 = e01.rearrange(DOWN2).blend(e23, PAIR_HI);
-        IntVector l15 = d01.blend(d23.rearrange(UP2), PAIR_HI), l37 = d01.rearrange(DOWN2).blend(d23, PAIR_HI);
-        IntVector h04 = e45.blend(e67.rearrange(UP2), PAIR_HI), h26 = e45.rearrange(DOWN2).blend(e67, PAIR_HI);
-        IntVector h15 = d45.blend(d67.rearrange(UP2), PAIR_HI), h37 = d45.rearrange(DOWN2).blend(d67, PAIR_HI);
-        // round 3, all eight rows: one lane each
-        l04.blend(h04.rearrange(SWAP4), HALF_HI).intoArray(block, 0);
-        l15.blend(h15.rearrange(SWAP4), HALF_HI).intoArray(block, 8);
-        l26.blend(h26.rearrange(SWAP4), HALF_HI).intoArray(block, 16);
-        l37.blend(h37.rearrange(SWAP4), HALF_HI).intoArray(block, 24);
-        l04.rearrange(SWAP4).blend(h04, HALF_HI).intoArray(block, 32);
-        l15.rearrange(SWAP4).blend(h15, HALF_HI).intoArray(block, 40);
-        l26.rearrange(SWAP4).blend(h26, HALF_HI).intoArray(block, 48);
-        l37.rearrange(SWAP4).blend(h37, HALF_HI).intoArray(block, 56);
     }
 
     /** totals[row][lane] = Σ T·x over the transposed columns for rows [rowStart, rowEnd), at most BLOCK_ROWS. */
@@ -284,7 +280,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     /**
      * Lanes h .. h+7 of columns, from batch columns c0 .. c0+7: blocks of eight codes of eight columns
      * transposed as 128-bit vectors of shorts, in three rounds of lane shifts and blends (the same
-     * butterfly as {@link #transpose8x8}); within 128 bits every shuffle stays in one lane of the
+     * butterfly as {@link #rescale}); within 128 bits every shuffle stays in one lane of the
      * register file, so each is one cheap instruction (the scalar loop was about 7% of a 32-column product).
      */
     private static void transposeBlocks(short[][] codes, int c0, int col0, short[] columns, int h) {
