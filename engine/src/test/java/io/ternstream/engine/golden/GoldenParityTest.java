@@ -125,21 +125,29 @@ class GoldenParityTest {
         for (int k = 0; k < continuation.length; k++) assertEquals(continuation[k], Sampler.argmax(fromPrefill[k]), "greedy16 token " + k);
     }
 
+    /**
+     * Sessions stepped together give each session's single-step bits: 5 through the multiply-add
+     * kernel, 20 through the column LUT (a full group of 16 lanes and a partial one) where 256-bit
+     * vectors are the widest.
+     */
     @Test
     void batchedStepsEqualSingleSteps() {
         int[] prompt = golden.tokens("prompt.len8");
-        SessionState[] batch = new SessionState[5];
-        SessionState[] single = new SessionState[5];
-        for (int i = 0; i < batch.length; i++) {
-            batch[i] = engine.newState();
-            single[i] = engine.newState();
-            engine.prefill(batch[i], Arrays.copyOf(prompt, i + 1));
-            engine.prefill(single[i], Arrays.copyOf(prompt, i + 1));
-        }
-        int[] tokens = {5, 6, 7, 8, 9};
-        float[][] batched = engine.stepBatch(batch, tokens);
-        for (int i = 0; i < batch.length; i++) {
-            assertArrayEquals(engine.step(single[i], tokens[i]), batched[i], "session " + i);
+        for (int sessions : new int[] {5, 20}) {
+            SessionState[] batch = new SessionState[sessions];
+            SessionState[] single = new SessionState[sessions];
+            int[] tokens = new int[sessions];
+            for (int i = 0; i < sessions; i++) {
+                batch[i] = engine.newState();
+                single[i] = engine.newState();
+                engine.prefill(batch[i], Arrays.copyOf(prompt, i % prompt.length + 1));
+                engine.prefill(single[i], Arrays.copyOf(prompt, i % prompt.length + 1));
+                tokens[i] = 5 + i;
+            }
+            float[][] batched = engine.stepBatch(batch, tokens);
+            for (int i = 0; i < sessions; i++) {
+                assertArrayEquals(engine.step(single[i], tokens[i]), batched[i], sessions + " sessions, session " + i);
+            }
         }
     }
 
