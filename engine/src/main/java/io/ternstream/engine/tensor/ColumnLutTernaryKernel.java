@@ -15,12 +15,12 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * Lookup-table kernel for many columns at once (batched sessions, prefill positions) over
  * {@link TernaryMatrix.Layout#INTERLEAVED} weights, with the columns in the vector lanes. Each byte of
- * the matrix's group indices ({@link TernaryMatrix#groupIndices()}) holds four codes of one row as a
- * base-3 index in [0, 81); for every such group of four matrix columns a table holds, per index, the 16
- * batch columns' sums
- * {@code Σ T_m·x_m}. A row then costs one 16-lane load-and-add per four weights, for all 16 batch
- * columns together, and the index is read from the weights with scalar loads that run beside the
- * vector unit. Weights cross memory once per 16 columns; the per-column cost is a quarter of an add.
+ * packed weights holds four codes of one row; for every such group of four matrix columns a table holds,
+ * per combination of the four codes, the 16 batch columns' sums {@code Σ T_m·x_m}. A row then costs one
+ * 16-lane load-and-add per four weights, for all 16 batch columns together. The kernel reads its own
+ * copy of the weights ({@link #tableOffsets}): each group as the 16-bit offset of its table entry, so
+ * that a lookup is one scalar load and one load-and-add, with no index arithmetic. Weights cross memory
+ * once per 16 columns; the per-column cost is a quarter of an add.
  *
  * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, 20.7 KB: L1) are built in the product's
  * leased slot, then every row of a block of the product's range (up to {@link #BLOCK_ROWS}) is swept
@@ -82,9 +82,9 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * every other 32-byte entry straddled two cache lines and the same jar's products ran 11–16% slower,
      * by the luck of where the heap put the array (docs/PERFORMANCE.md, session 7). Group and entry
      * sizes are multiples of 32 bytes, so every entry lies in one line. The padding covers the largest
-     * byte index of the last group (255 entries), which the bound cannot exclude.
+     * 16-bit offset past the last group's start (a char reaches 65535), which the bound cannot exclude.
      */
-    private static final MemorySegment TABLES = Arena.global().allocate(2L * (SLOTS * SLOT_SHORTS + 256 * LANES), 64);
+    private static final MemorySegment TABLES = Arena.global().allocate(2L * (SLOTS * SLOT_SHORTS + 65536), 64);
     private static final ByteOrder NATIVE = ByteOrder.nativeOrder();
     /**
      * Rows swept at a time: the tables are built again for every block of rows, which costs little at
@@ -223,34 +223,36 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     /** totals[row][lane] = Σ T·x over the transposed columns for rows [rowStart, rowEnd), at most BLOCK_ROWS. */
     private static void sweep(TernaryMatrix m, int rowStart, int rowEnd, Scratch s, int slot) {
-        short[] w = m.groupIndices();
-        int stride = m.rowShorts();
+        char[] offsets = m.derived(ColumnLutTernaryKernel::tableOffsets);
+        int rows = m.rows();
         int chunks = TernaryMatrix.chunksFor(m.cols());
         java.util.Arrays.fill(s.totals, 0, (rowEnd - rowStart) * LANES, 0);
         for (int c = 0; c < chunks; c++) {
             for (int t = 0; t < TILES; t++) {
                 int i0 = t * TILE_SHORTS;
                 buildTables(s.columns, c * TernaryMatrix.CHUNK_COLS * LANES, s.pairs, slot, i0);
-                rows(w, slot, s.totals, rowStart, rowEnd, stride, c * TernaryMatrix.CHUNK_SHORTS + i0, t == 0, t == TILES - 1);
+                rows(offsets, slot, s.totals, rowStart, rowEnd, (c * TILES + t) * rows * TILE_GROUPS, t == 0, t == TILES - 1);
             }
         }
     }
 
-    /** One tile over the rows: a small method of its own, so that C2 keeps the arrays in registers. */
-    private static void rows(short[] w, int slot, int[] totals, int rowStart, int rowEnd,
-                             int stride, int offset, boolean first, boolean last) {
+    /**
+     * One tile over the rows: a small method of its own, so that C2 keeps the arrays in registers. The
+     * tile's offsets are eight chars per row, rows in order from {@code tile}.
+     */
+    private static void rows(char[] offsets, int slot, int[] totals, int rowStart, int rowEnd,
+                             int tile, boolean first, boolean last) {
         MemorySegment tables = TABLES, partial = PARTIALS;
         int table = slotBase(slot);
         long partials = 2L * (slot & (SLOTS - 1)) * BLOCK_ROWS * LANES;
         int at = 0;
         for (int r = rowStart; r < rowEnd; r++, at += LANES) {
-            int base = r * stride + offset;
+            int base = tile + r * TILE_GROUPS;
             ShortVector acc = first ? ShortVector.zero(S) : ShortVector.fromMemorySegment(S, partial, partials + 2L * at, NATIVE);
             ShortVector acc2 = ShortVector.zero(S);
-            for (int i = 0; i < TILE_SHORTS; i++) {
-                int v = w[base + i];
-                acc = acc.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + (2 * i) * GROUP_SHORTS + (v & 0xFF) * LANES), NATIVE));
-                acc2 = acc2.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + (2 * i + 1) * GROUP_SHORTS + ((v >>> 8) & 0xFF) * LANES), NATIVE));
+            for (int g = 0; g < TILE_GROUPS; g += 2) {
+                acc = acc.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + g * GROUP_SHORTS + offsets[base + g]), NATIVE));
+                acc2 = acc2.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + (g + 1) * GROUP_SHORTS + offsets[base + g + 1]), NATIVE));
             }
             acc = acc.add(acc2);
             if (!last) {
@@ -262,6 +264,36 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
                 IntVector.fromArray(I, totals, at + 8).add(hi).intoArray(totals, at + 8);
             }
         }
+    }
+
+    /**
+     * The kernel's copy of the weights: for chunk c, tile t, row r and group g of the tile (byte g mod 2 of
+     * short 4t + g/2), at {@code ((c·TILES + t)·rows + r)·8 + g}, the offset in shorts of the group's table
+     * entry, {@code (u0 + 3u1 + 9u2 + 27u3)·16} for codes u = T + 1. A tile's sweep reads it in order. Two
+     * bytes per four weights: twice the packed weights, built on the kernel's first product with the matrix.
+     */
+    static char[] tableOffsets(TernaryMatrix m) {
+        short[] chunks = m.chunks();
+        int rows = m.rows(), chunkCount = TernaryMatrix.chunksFor(m.cols()), stride = m.rowShorts();
+        char[] offsets = new char[Math.multiplyExact(chunkCount * TILES * TILE_GROUPS, rows)];
+        for (int c = 0; c < chunkCount; c++) {
+            for (int t = 0; t < TILES; t++) {
+                for (int r = 0; r < rows; r++) {
+                    int at = ((c * TILES + t) * rows + r) * TILE_GROUPS;
+                    for (int i = 0; i < TILE_SHORTS; i++) {
+                        int v = chunks[r * stride + c * TernaryMatrix.CHUNK_SHORTS + t * TILE_SHORTS + i];
+                        offsets[at + 2 * i] = (char) (base3(v & 0xFF) * LANES);
+                        offsets[at + 2 * i + 1] = (char) (base3((v >>> 8) & 0xFF) * LANES);
+                    }
+                }
+            }
+        }
+        return offsets;
+    }
+
+    /** Four 2-bit codes u (each 0, 1 or 2) read as one base-3 number. */
+    private static int base3(int fourCodes) {
+        return (fourCodes & 3) + 3 * ((fourCodes >>> 2) & 3) + 9 * ((fourCodes >>> 4) & 3) + 27 * ((fourCodes >>> 6) & 3);
     }
 
     /** columns[(col0 + j)·16 + b] = code of batch column b0+b at matrix column col0+j, j < 128 (0 for unused lanes). */

@@ -21,10 +21,8 @@ import java.util.Arrays;
  *     runs of 16 shorts covering 128 columns; bits 2j, 2j+1 of short i of chunk c hold T + 1 for column
  *     {@code 128c + 16j + i}. One shift and one mask of a 16-lane vector yield the codes of 16
  *     consecutive columns (plus one), with no cross-lane work; byte k of short i holds the four codes
- *     of columns {@code 128c + 64k + 16m + i}, m = 0..3. The column LUT kernel reads a second copy of
- *     the same shape, built on its first use ({@link #groupIndices()}), whose bytes hold those four
- *     codes as one base-3 index {@code u0 + 3u1 + 9u2 + 27u3} (u = T + 1) in [0, 81): the row of a dense
- *     81-entry sum table.
+ *     of columns {@code 128c + 64k + 16m + i}, m = 0..3. The column LUT kernel derives its own copy
+ *     on first use ({@link #derived}).
  * </ul>
  * Padding (columns past {@code cols}, rows past {@code rows} in the last block) holds T = 0, so kernels
  * never need to look at activations beyond {@code cols} or mask rows inside a block.
@@ -55,7 +53,7 @@ public final class TernaryMatrix {
     private final short[] triplets; // TRIPLETS: [rowBlocks][triples][ROW_BLOCK]; else null
     private final short[] chunks;   // INTERLEAVED: [rows][chunkCount][CHUNK_SHORTS]; else null
     private final float dequant;    // 1 / s_w: the magnitude of a dequantized weight
-    private volatile short[] groupIndices; // INTERLEAVED: chunks with base-3 bytes, built on first use
+    private volatile Object derived;  // a kernel's own form of the weights, built on its first use
 
     private TernaryMatrix(int rows, int cols, Layout layout, long[] bits, short[] triplets, short[] chunks, float dequant) {
         this.rows = rows;
@@ -256,33 +254,19 @@ public final class TernaryMatrix {
     }
 
     /**
-     * INTERLEAVED: the chunks with each byte's four 2-bit codes as one base-3 index in [0, 81), for the
-     * column LUT's dense tables. Built on the first call (a second copy of the packed weights, as large,
-     * paid only where batches of sessions run), then shared by every thread.
+     * A form of these weights that one kernel derives for itself (the column LUT's table offsets), built
+     * by {@code build} on the first call and kept with the matrix, shared by every thread.
      */
-    short[] groupIndices() {
-        short[] indices = groupIndices;
-        if (indices == null) {
+    @SuppressWarnings("unchecked")
+    <T> T derived(java.util.function.Function<TernaryMatrix, T> build) {
+        Object form = derived;
+        if (form == null) {
             synchronized (this) {
-                indices = groupIndices;
-                if (indices == null) groupIndices = indices = toGroupIndices(chunks);
+                form = derived;
+                if (form == null) derived = form = build.apply(this);
             }
         }
-        return indices;
-    }
-
-    private static short[] toGroupIndices(short[] chunks) {
-        short[] indices = new short[chunks.length];
-        for (int i = 0; i < chunks.length; i++) {
-            int v = chunks[i];
-            indices[i] = (short) (base3(v & 0xFF) | base3((v >>> 8) & 0xFF) << 8);
-        }
-        return indices;
-    }
-
-    /** Four 2-bit digits (each 0, 1 or 2) read as base 3. */
-    private static int base3(int fourCodes) {
-        return (fourCodes & 3) + 3 * ((fourCodes >>> 2) & 3) + 9 * ((fourCodes >>> 4) & 3) + 27 * ((fourCodes >>> 6) & 3);
+        return (T) form;
     }
 
     /** INTERLEAVED: the short of a row that holds column {@code col}. */

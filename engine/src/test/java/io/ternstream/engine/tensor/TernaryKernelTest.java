@@ -120,24 +120,34 @@ class TernaryKernelTest {
         }
     }
 
-    /** The column LUT's copy: byte k of short i of chunk c holds columns 128c + 64k + 16m + i as base-3 digits m. */
+    /**
+     * The column LUT's copy: for chunk c, tile t, row r, group g (byte g mod 2 of short 4t + g/2, so
+     * columns 128c + 64(g mod 2) + 16m + 4t + g/2), the table offset 16·Σ 3^m·(T_m + 1).
+     */
     @Test
-    void groupIndicesHoldTheCodesInBase3() {
+    void tableOffsetsHoldTheCodesInBase3() {
         SplittableRandom random = new SplittableRandom(5);
         int rows = 5, cols = 300;
         byte[] codes = randomCodes(random, rows, cols);
         TernaryMatrix m = TernaryMatrix.fromCodes(rows, cols, codes, 1f, TernaryMatrix.Layout.INTERLEAVED);
-        short[] indices = m.groupIndices();
-        assertEquals(m.chunks().length, indices.length);
-        org.junit.jupiter.api.Assertions.assertSame(indices, m.groupIndices(), "built once");
+        char[] offsets = m.derived(ColumnLutTernaryKernel::tableOffsets);
+        org.junit.jupiter.api.Assertions.assertSame(offsets, m.derived(ColumnLutTernaryKernel::tableOffsets), "built once");
         int chunks = TernaryMatrix.chunksFor(cols);
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < chunks * TernaryMatrix.CHUNK_COLS; c++) {
-                int within = c % TernaryMatrix.CHUNK_COLS, k = within / 64, digit = (within % 64) / 16, i = within % 16;
-                int index = (indices[r * chunks * TernaryMatrix.CHUNK_SHORTS + (c / TernaryMatrix.CHUNK_COLS) * TernaryMatrix.CHUNK_SHORTS + i] >>> (8 * k)) & 0xFF;
-                for (int d = 0; d < digit; d++) index /= 3;
-                int expected = c < cols ? codes[r * cols + c] : 0; // padding holds T = 0
-                assertEquals(expected, index % 3 - 1, "row " + r + " column " + c);
+        assertEquals(chunks * 4 * rows * 8, offsets.length);
+        for (int c = 0; c < chunks; c++) {
+            for (int t = 0; t < 4; t++) {
+                for (int r = 0; r < rows; r++) {
+                    for (int g = 0; g < 8; g++) {
+                        int offset = offsets[((c * 4 + t) * rows + r) * 8 + g];
+                        assertEquals(0, offset % 16, "a whole entry");
+                        int index = offset / 16;
+                        for (int digit = 0; digit < 4; digit++, index /= 3) {
+                            int col = 128 * c + 64 * (g % 2) + 16 * digit + 4 * t + g / 2;
+                            int expected = col < cols ? codes[r * cols + col] : 0; // padding holds T = 0
+                            assertEquals(expected, index % 3 - 1, "row " + r + " column " + col);
+                        }
+                    }
+                }
             }
         }
     }
