@@ -35,7 +35,7 @@ public final class Engine implements AutoCloseable {
         this.model = model;
         this.tokenizer = tokenizer;
         this.pool = new WorkerPool(options.threads());
-        this.forward = new Forward(model, pool, TernaryKernel.selected(), options.maxColumns());
+        this.forward = new Forward(model, pool, TernaryKernel.selected(model.packedWeightBytes()), options.maxColumns());
         this.columnStates = new SessionState[options.maxColumns()];
         this.columnTokens = new int[options.maxColumns()];
         this.columnLogits = new float[options.maxColumns()][];

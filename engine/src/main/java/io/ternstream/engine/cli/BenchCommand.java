@@ -111,7 +111,6 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
             for (int t : threadCounts) bytesPerSecond.computeIfAbsent(t, n -> MemoryBandwidth.measure(n, probe));
         }
 
-        TernaryKernel kernel = TernaryKernel.selected();
         String configName;
         HgrnBitModel model;
         if (source.model != null) {
@@ -122,6 +121,7 @@ public final class BenchCommand implements java.util.concurrent.Callable<Integer
             configName = source.randomConfig;
         }
         try (model) {
+            TernaryKernel kernel = TernaryKernel.selected(model.packedWeightBytes());
             int vocab = model.config().vocabSize();
             int maxBatch = batch.stream().mapToInt(Integer::intValue).max().orElse(1);
             int columns = Math.max(32, maxBatch); // also the prefill chunk: the LUT kernel gains nothing from longer ones

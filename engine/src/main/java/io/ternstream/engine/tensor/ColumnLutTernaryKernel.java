@@ -59,16 +59,17 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     private static final int TILES = TernaryMatrix.CHUNK_SHORTS / TILE_SHORTS;
     private static final int TILE_GROUPS = 2 * TILE_SHORTS; // two bytes per short
     /**
-     * Entries per group table: one per base-3 index. With the 2-bit codes themselves as the index, the 81
-     * entries in use were spread over 172, and a tile's tables touched 27.6 KB of cache lines instead of
-     * 20.7 KB, beside the partial sums streaming through the same 32 KB L1: products 2.4–5% slower
-     * (docs/PERFORMANCE.md, session 8).
+     * Group tables with the kernel's copy of the weights: one entry per base-3 index, 81. With the 2-bit
+     * codes themselves as the index, the 81 entries in use were spread over 172, and a tile's tables
+     * touched 27.6 KB of cache lines instead of 20.7 KB, beside the partial sums streaming through the
+     * same 32 KB L1: products 2.4–5% slower (docs/PERFORMANCE.md, session 8).
      */
-    private static final int ENTRIES = 81;
-    private static final int GROUP_SHORTS = ENTRIES * LANES;
+    private static final int GROUP_SHORTS = 81 * LANES;
+    /** Group tables without the copy (ternstream.columnLut.copy=false): indexed by the packed byte, up to 2 + 8 + 32 + 128. */
+    private static final int PACKED_GROUP_SHORTS = 172 * LANES;
 
     /** Shorts of one slot's tables: the tile's groups. */
-    private static final int SLOT_SHORTS = TILE_GROUPS * GROUP_SHORTS;
+    private static final int SLOT_SHORTS = TILE_GROUPS * PACKED_GROUP_SHORTS;
     /**
      * Slots: a power of two, at least two per core (the pool's workers and their callers), at most 128
      * (2.7 MB of tables); past that, products wait for a slot.
@@ -108,6 +109,41 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     }
 
     private static final Scratch[] SCRATCH = new Scratch[SLOTS];
+
+    /** Whether products read the copy of the weights with table offsets ({@link #tableOffsets}). */
+    private final boolean copy;
+
+    /** Models up to this many bytes of packed weights get the copy by default (it is twice as large). */
+    static final long COPY_AUTO_LIMIT = 64L << 20;
+
+    /** With the copy (tests, benchmarks of products). */
+    public ColumnLutTernaryKernel() {
+        this(true);
+    }
+
+    /**
+     * Whether a model of {@code packedWeightBytes} gets the copy: {@code -Dternstream.columnLut.copy=}
+     * {@code true}, {@code false}, or {@code auto} (the default: models up to 64 MB of packed weights,
+     * such as the bundled one; a 370M-shaped model, 85 MB, keeps its resident memory instead).
+     */
+    public static boolean copyFor(long packedWeightBytes) {
+        String policy = System.getProperty("ternstream.columnLut.copy", "auto");
+        return switch (policy) {
+            case "true" -> true;
+            case "false" -> false;
+            case "auto" -> packedWeightBytes <= COPY_AUTO_LIMIT;
+            default -> throw new IllegalArgumentException("ternstream.columnLut.copy must be true, false or auto; got " + policy);
+        };
+    }
+
+    /**
+     * {@code copy}: read a copy of each matrix with its table offsets, built on the first product (4 bits
+     * per weight beside the 2-bit packed codes; lookups about 15% cheaper), or index the tables with the
+     * packed bytes themselves (no extra memory).
+     */
+    public ColumnLutTernaryKernel(boolean copy) {
+        this.copy = copy;
+    }
     /**
      * Slots are leased for one product, not owned by threads (no ThreadLocal: in the service JVM, whose
      * threads carry many thread locals, its lookups missed their hash slot and took 5% of the engine
@@ -159,7 +195,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
                 for (int b = 0; b < LANES; b++) s.inverse[b] = b < n ? in.inverseScale(b0 + b) : 0f;
                 for (int r0 = rowStart; r0 < rowEnd; r0 += BLOCK_ROWS) {
                     int r1 = Math.min(rowEnd, r0 + BLOCK_ROWS);
-                    sweep(m, r0, r1, s, slot);
+                    sweep(m, copy, r0, r1, s, slot);
                     for (int half = 0; half < n; half += 8) {
                         rescale(s.totals, s.inverse, half, m.dequant(), out, b0 + half, Math.min(8, n - half), outOffset, r0, r1);
                     }
@@ -222,16 +258,23 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     }
 
     /** totals[row][lane] = Σ T·x over the transposed columns for rows [rowStart, rowEnd), at most BLOCK_ROWS. */
-    private static void sweep(TernaryMatrix m, int rowStart, int rowEnd, Scratch s, int slot) {
-        char[] offsets = m.derived(ColumnLutTernaryKernel::tableOffsets);
-        int rows = m.rows();
+    private static void sweep(TernaryMatrix m, boolean copy, int rowStart, int rowEnd, Scratch s, int slot) {
+        char[] offsets = copy ? m.derived(ColumnLutTernaryKernel::tableOffsets) : null;
+        short[] packed = m.chunks();
+        int rows = m.rows(), stride = m.rowShorts();
         int chunks = TernaryMatrix.chunksFor(m.cols());
         java.util.Arrays.fill(s.totals, 0, (rowEnd - rowStart) * LANES, 0);
         for (int c = 0; c < chunks; c++) {
             for (int t = 0; t < TILES; t++) {
                 int i0 = t * TILE_SHORTS;
-                buildTables(s.columns, c * TernaryMatrix.CHUNK_COLS * LANES, s.pairs, slot, i0);
-                rows(offsets, slot, s.totals, rowStart, rowEnd, (c * TILES + t) * rows * TILE_GROUPS, t == 0, t == TILES - 1);
+                boolean first = t == 0, last = t == TILES - 1;
+                if (copy) {
+                    buildTables(s.columns, c * TernaryMatrix.CHUNK_COLS * LANES, s.pairs, slot, i0, GROUP_SHORTS, 3, 9, 27);
+                    rows(offsets, slot, s.totals, rowStart, rowEnd, (c * TILES + t) * rows * TILE_GROUPS, first, last);
+                } else {
+                    buildTables(s.columns, c * TernaryMatrix.CHUNK_COLS * LANES, s.pairs, slot, i0, PACKED_GROUP_SHORTS, 4, 16, 64);
+                    packedRows(packed, slot, s.totals, rowStart, rowEnd, stride, c * TernaryMatrix.CHUNK_SHORTS + i0, first, last);
+                }
             }
         }
     }
@@ -253,6 +296,34 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
             for (int g = 0; g < TILE_GROUPS; g += 2) {
                 acc = acc.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + g * GROUP_SHORTS + offsets[base + g]), NATIVE));
                 acc2 = acc2.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + (g + 1) * GROUP_SHORTS + offsets[base + g + 1]), NATIVE));
+            }
+            acc = acc.add(acc2);
+            if (!last) {
+                acc.intoMemorySegment(partial, partials + 2L * at, NATIVE);
+            } else {
+                IntVector lo = (IntVector) acc.convertShape(VectorOperators.S2I, I, 0);
+                IntVector hi = (IntVector) acc.convertShape(VectorOperators.S2I, I, 1);
+                IntVector.fromArray(I, totals, at).add(lo).intoArray(totals, at);
+                IntVector.fromArray(I, totals, at + 8).add(hi).intoArray(totals, at + 8);
+            }
+        }
+    }
+
+    /** {@link #rows} without the copy: the table index is a byte of the packed weights, 172-entry tables. */
+    private static void packedRows(short[] w, int slot, int[] totals, int rowStart, int rowEnd,
+                                   int stride, int offset, boolean first, boolean last) {
+        MemorySegment tables = TABLES, partial = PARTIALS;
+        int table = slotBase(slot);
+        long partials = 2L * (slot & (SLOTS - 1)) * BLOCK_ROWS * LANES;
+        int at = 0;
+        for (int r = rowStart; r < rowEnd; r++, at += LANES) {
+            int base = r * stride + offset;
+            ShortVector acc = first ? ShortVector.zero(S) : ShortVector.fromMemorySegment(S, partial, partials + 2L * at, NATIVE);
+            ShortVector acc2 = ShortVector.zero(S);
+            for (int i = 0; i < TILE_SHORTS; i++) {
+                int v = w[base + i];
+                acc = acc.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + (2 * i) * PACKED_GROUP_SHORTS + (v & 0xFF) * LANES), NATIVE));
+                acc2 = acc2.add(ShortVector.fromMemorySegment(S, tables, 2L * (table + (2 * i + 1) * PACKED_GROUP_SHORTS + ((v >>> 8) & 0xFF) * LANES), NATIVE));
             }
             acc = acc.add(acc2);
             if (!last) {
@@ -346,11 +417,14 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     /**
      * Tables of shorts i0 .. i0+TILE_SHORTS-1: group 2j + k is byte k of short i0+j and covers chunk
-     * columns 64k + 16m + i0 + j, m = 0..3; entry u0 + 3u1 + 9u2 + 27u3 (u = T + 1) holds
-     * Σ (u_m − 1)·x_m for each lane.
+     * columns 64k + 16m + i0 + j, m = 0..3; for codes u = T + 1, entry u0 + lowStride·u1 + hiStride·u2 +
+     * hiBlock·u3 holds Σ (u_m − 1)·x_m for each lane: (1, 3, 9, 27), the base-3 index, with the copy;
+     * (1, 4, 16, 64), the packed byte, without.
      */
-    private static void buildTables(short[] columns, int at0, short[] pairs, int slot, int i0) {
+    private static void buildTables(short[] columns, int at0, short[] pairs, int slot, int i0,
+                                    int groupShorts, int lowStride, int hiStride, int hiBlock) {
         MemorySegment tables = TABLES;
+        int b1 = lowStride * LANES, b2 = 2 * b1;
         int slotBase = slotBase(slot);
         for (int g = 0; g < TILE_GROUPS; g++) {
             int col = 64 * (g & 1) + i0 + (g >>> 1);
@@ -360,19 +434,19 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
             ShortVector xb = ShortVector.fromArray(S, columns, at0 + (col + 16) * LANES);
             ShortVector na = xa.neg(), nb = xb.neg();
             ShortVector l0 = na.add(nb), l2 = xa.sub(xb), l6 = xb.sub(xa), l8 = xa.add(xb);
-            int base = slotBase + g * GROUP_SHORTS;
+            int base = slotBase + g * groupShorts;
             for (int hi = 0; hi < 9; hi++) {
                 ShortVector h = ShortVector.fromArray(S, pairs, hi * LANES);
-                int at = base + 9 * hi * LANES;
+                int at = base + (hiStride * (hi % 3) + hiBlock * (hi / 3)) * LANES;
                 h.add(l0).intoMemorySegment(tables, 2L * at, NATIVE);
                 h.add(nb).intoMemorySegment(tables, 2L * (at + LANES), NATIVE);
                 h.add(l2).intoMemorySegment(tables, 2L * (at + 2 * LANES), NATIVE);
-                h.add(na).intoMemorySegment(tables, 2L * (at + 3 * LANES), NATIVE);
-                h.intoMemorySegment(tables, 2L * (at + 4 * LANES), NATIVE);
-                h.add(xa).intoMemorySegment(tables, 2L * (at + 5 * LANES), NATIVE);
-                h.add(l6).intoMemorySegment(tables, 2L * (at + 6 * LANES), NATIVE);
-                h.add(xb).intoMemorySegment(tables, 2L * (at + 7 * LANES), NATIVE);
-                h.add(l8).intoMemorySegment(tables, 2L * (at + 8 * LANES), NATIVE);
+                h.add(na).intoMemorySegment(tables, 2L * (at + b1), NATIVE);
+                h.intoMemorySegment(tables, 2L * (at + b1 + LANES), NATIVE);
+                h.add(xa).intoMemorySegment(tables, 2L * (at + b1 + 2 * LANES), NATIVE);
+                h.add(l6).intoMemorySegment(tables, 2L * (at + b2), NATIVE);
+                h.add(xb).intoMemorySegment(tables, 2L * (at + b2 + LANES), NATIVE);
+                h.add(l8).intoMemorySegment(tables, 2L * (at + b2 + 2 * LANES), NATIVE);
             }
         }
     }

@@ -12,7 +12,16 @@ public final class InterleavedTernaryKernel implements TernaryKernel {
     static final int COLUMN_LUT_MIN_BATCH = Integer.getInteger("ternstream.columnLutMinBatch", 7);
 
     private final MulAddTernaryKernel mulAdd = new MulAddTernaryKernel();
-    private final ColumnLutTernaryKernel columnLut = new ColumnLutTernaryKernel();
+    private final ColumnLutTernaryKernel columnLut;
+
+    public InterleavedTernaryKernel() {
+        this(true);
+    }
+
+    /** {@code copy}: whether the column LUT reads its copy of the weights ({@link ColumnLutTernaryKernel}). */
+    public InterleavedTernaryKernel(boolean copy) {
+        this.columnLut = new ColumnLutTernaryKernel(copy);
+    }
 
     @Override
     public TernaryMatrix.Layout layout() {

@@ -47,11 +47,28 @@ public interface TernaryKernel {
      * 512-bit vectors are available (it needs 32 16-bit lanes), interleaved otherwise.
      */
     static TernaryKernel selected() {
+        return byName(selectedName(), true);
+    }
+
+    /**
+     * {@link #selected()} for a model of {@code packedWeightBytes}: the column LUT keeps its copy of the
+     * weights only where {@link ColumnLutTernaryKernel#copyFor} allows it for that size.
+     */
+    static TernaryKernel selected(long packedWeightBytes) {
+        return byName(selectedName(), ColumnLutTernaryKernel.copyFor(packedWeightBytes));
+    }
+
+    private static String selectedName() {
         String fallback = ShortVector.SPECIES_PREFERRED.length() >= TernaryMatrix.ROW_BLOCK ? "lut" : "interleaved";
-        return byName(System.getProperty("ternstream.kernel", fallback));
+        return System.getProperty("ternstream.kernel", fallback);
     }
 
     static TernaryKernel byName(String choice) {
+        return byName(choice, true);
+    }
+
+    /** {@code copy}: whether a column LUT (alone or in interleaved) reads its copy of the weights. */
+    static TernaryKernel byName(String choice, boolean copy) {
         return switch (choice) {
             case "scalar" -> new ScalarTernaryKernel(TernaryMatrix.Layout.BITMASKS);
             case "scalar-triplets" -> new ScalarTernaryKernel(TernaryMatrix.Layout.TRIPLETS);
@@ -59,8 +76,8 @@ public interface TernaryKernel {
             case "lut" -> new LutTernaryKernel();
             case "scalar-interleaved" -> new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED);
             case "muladd" -> new MulAddTernaryKernel();
-            case "column-lut" -> new ColumnLutTernaryKernel();
-            case "interleaved" -> new InterleavedTernaryKernel();
+            case "column-lut" -> new ColumnLutTernaryKernel(copy);
+            case "interleaved" -> new InterleavedTernaryKernel(copy);
             default -> throw new IllegalArgumentException("ternstream.kernel must be one of scalar, scalar-triplets, scalar-interleaved, "
                     + "vector, lut, muladd, column-lut, interleaved; got " + choice);
         };

@@ -31,9 +31,41 @@ class TernaryKernelTest {
 
     @Test
     void columnLutKernelMatchesScalarTwin() {
-        compareOnRandomShapes(new ColumnLutTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED));
-        compareOnRandomShapes(new ColumnLutTernaryKernel(), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED),
-                new int[] {16, 17, 32, 37, 3}, new int[] {33, 64}, new int[] {9, 128, 300});
+        for (boolean copy : new boolean[] {true, false}) { // with its copy of the weights and without
+            compareOnRandomShapes(new ColumnLutTernaryKernel(copy), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED));
+            compareOnRandomShapes(new ColumnLutTernaryKernel(copy), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED),
+                    new int[] {16, 17, 32, 37, 3}, new int[] {33, 64}, new int[] {9, 128, 300});
+        }
+    }
+
+    /** The copy's policy: auto by the model's packed size; true and false as given; anything else refused by name. */
+    @Test
+    void columnLutCopyPolicy() {
+        String before = System.getProperty("ternstream.columnLut.copy");
+        try {
+            System.clearProperty("ternstream.columnLut.copy");
+            assertEquals(true, ColumnLutTernaryKernel.copyFor(3_440_640));         // the bundled model
+            assertEquals(false, ColumnLutTernaryKernel.copyFor(85L << 20));        // a 370M shape
+            System.setProperty("ternstream.columnLut.copy", "true");
+            assertEquals(true, ColumnLutTernaryKernel.copyFor(85L << 20));
+            System.setProperty("ternstream.columnLut.copy", "false");
+            assertEquals(false, ColumnLutTernaryKernel.copyFor(1));
+            System.setProperty("ternstream.columnLut.copy", "yes");
+            var e = assertThrows(IllegalArgumentException.class, () -> ColumnLutTernaryKernel.copyFor(1));
+            org.assertj.core.api.Assertions.assertThat(e.getMessage()).contains("ternstream.columnLut.copy").contains("yes");
+        } finally {
+            if (before == null) System.clearProperty("ternstream.columnLut.copy");
+            else System.setProperty("ternstream.columnLut.copy", before);
+        }
+    }
+
+    /** Rows past one block of the sweep (4096), both ways: the partial sums restart per block. */
+    @Test
+    void columnLutSweepsRowsInBlocks() {
+        for (boolean copy : new boolean[] {true, false}) {
+            compareOnRandomShapes(new ColumnLutTernaryKernel(copy), new ScalarTernaryKernel(TernaryMatrix.Layout.INTERLEAVED),
+                    new int[] {16}, new int[] {ColumnLutTernaryKernel.BLOCK_ROWS + 40}, new int[] {130});
+        }
     }
 
     /** The column LUT leases table slots per product: more threads than slots must never share one. */
@@ -86,7 +118,7 @@ class TernaryKernelTest {
         int rows = 64, cols = 4000;
         byte[] codes = new byte[rows * cols];
         for (int r = 0; r < rows; r++) for (int c = 0; c < cols; c++) codes[r * cols + c] = (byte) (r % 3 == 0 ? 1 : r % 3 == 1 ? -1 : (c % 2 == 0 ? 1 : -1));
-        for (TernaryKernel fast : new TernaryKernel[] {new VectorTernaryKernel(), new LutTernaryKernel(), new MulAddTernaryKernel(), new ColumnLutTernaryKernel()}) {
+        for (TernaryKernel fast : new TernaryKernel[] {new VectorTernaryKernel(), new LutTernaryKernel(), new MulAddTernaryKernel(), new ColumnLutTernaryKernel(true), new ColumnLutTernaryKernel(false)}) {
             for (short value : new short[] {127, -128}) {
                 ActivationBatch in = new ActivationBatch(fast, 2, cols);
                 ActivationBatch ref = new ActivationBatch(new ScalarTernaryKernel(fast.layout()), 2, cols);
