@@ -24,10 +24,11 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, 20.7 KB: L1) are built in the product's
  * leased slot, then every row of a block of the product's range (up to {@link #BLOCK_ROWS}) is swept
- * over them, keeping 16-bit partial sums per row until the chunk ends. Measured here (Zen 3): about 2.5 cycles per lookup, 73–85
- * G column-weights/s on one core against 29 G for the multiply-add kernel; 32 lanes per lookup (two
- * vectors sharing the index work) measured only 6% faster per column, so the lanes stay at 16. See
- * docs/PERFORMANCE.md.
+ * over them, keeping 16-bit partial sums per row until the chunk ends. Without the copy, the packed
+ * bytes index 172-entry tables instead (the 81 combinations spread over 2 + 8 + 32 + 128). Measured here
+ * (Zen 3) in session 4, before the copy: about 2.5 cycles per lookup, 73–85 G column-weights/s on one
+ * core against 29 G for the multiply-add kernel; 32 lanes per lookup (two vectors sharing the index
+ * work) measured only 6% faster per column, so the lanes stay at 16. See docs/PERFORMANCE.md.
  *
  * <p>Exactness: a table entry is at most 4·128, a chunk adds 32 of them (16 384), then lanes are
  * widened into 32-bit per-row totals.
@@ -144,6 +145,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     public ColumnLutTernaryKernel(boolean copy) {
         this.copy = copy;
     }
+
     /**
      * Slots are leased for one product, not owned by threads (no ThreadLocal: in the service JVM, whose
      * threads carry many thread locals, its lookups missed their hash slot and took 5% of the engine
@@ -259,7 +261,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
 
     /** totals[row][lane] = Σ T·x over the transposed columns for rows [rowStart, rowEnd), at most BLOCK_ROWS. */
     private static void sweep(TernaryMatrix m, boolean copy, int rowStart, int rowEnd, Scratch s, int slot) {
-        char[] offsets = copy ? m.derived(ColumnLutTernaryKernel::tableOffsets) : null;
+        char[] offsets = copy ? m.derived(char[].class, ColumnLutTernaryKernel::tableOffsets) : null;
         short[] packed = m.chunks();
         int rows = m.rows(), stride = m.rowShorts();
         int chunks = TernaryMatrix.chunksFor(m.cols());

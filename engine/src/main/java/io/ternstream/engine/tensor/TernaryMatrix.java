@@ -255,10 +255,10 @@ public final class TernaryMatrix {
 
     /**
      * A form of these weights that one kernel derives for itself (the column LUT's table offsets), built
-     * by {@code build} on the first call and kept with the matrix, shared by every thread.
+     * by {@code build} on the first call and kept with the matrix, shared by every thread. One form per
+     * matrix: asking for another type is refused.
      */
-    @SuppressWarnings("unchecked")
-    <T> T derived(java.util.function.Function<TernaryMatrix, T> build) {
+    <T> T derived(Class<T> type, java.util.function.Function<TernaryMatrix, T> build) {
         Object form = derived;
         if (form == null) {
             synchronized (this) {
@@ -266,7 +266,10 @@ public final class TernaryMatrix {
                 if (form == null) derived = form = build.apply(this);
             }
         }
-        return (T) form;
+        if (!type.isInstance(form)) {
+            throw new IllegalStateException("matrix already holds a derived " + form.getClass().getSimpleName() + ", not a " + type.getSimpleName());
+        }
+        return type.cast(form);
     }
 
     /** INTERLEAVED: the short of a row that holds column {@code col}. */

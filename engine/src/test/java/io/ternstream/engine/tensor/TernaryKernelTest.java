@@ -162,10 +162,11 @@ class TernaryKernelTest {
         int rows = 5, cols = 300;
         byte[] codes = randomCodes(random, rows, cols);
         TernaryMatrix m = TernaryMatrix.fromCodes(rows, cols, codes, 1f, TernaryMatrix.Layout.INTERLEAVED);
-        char[] offsets = m.derived(ColumnLutTernaryKernel::tableOffsets);
-        org.junit.jupiter.api.Assertions.assertSame(offsets, m.derived(ColumnLutTernaryKernel::tableOffsets), "built once");
+        char[] offsets = m.derived(char[].class, ColumnLutTernaryKernel::tableOffsets);
+        org.junit.jupiter.api.Assertions.assertSame(offsets, m.derived(char[].class, ColumnLutTernaryKernel::tableOffsets), "built once");
         int chunks = TernaryMatrix.chunksFor(cols);
         assertEquals(chunks * 4 * rows * 8, offsets.length);
+        assertThrows(IllegalStateException.class, () -> m.derived(short[].class, x -> new short[0]), "one derived form per matrix");
         for (int c = 0; c < chunks; c++) {
             for (int t = 0; t < 4; t++) {
                 for (int r = 0; r < rows; r++) {
