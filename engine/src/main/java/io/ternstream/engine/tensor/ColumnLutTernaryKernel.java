@@ -69,11 +69,11 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
     /** Group tables without the copy (ternstream.columnLut.copy=false): indexed by the packed byte, up to 2 + 8 + 32 + 128. */
     private static final int PACKED_GROUP_SHORTS = 172 * LANES;
 
-    /** Shorts of one slot's tables: the tile's groups. */
+    /** Shorts of one slot's tables: the tile's groups, room for either layout (44 KB). */
     private static final int SLOT_SHORTS = TILE_GROUPS * PACKED_GROUP_SHORTS;
     /**
      * Slots: a power of two, at least two per core (the pool's workers and their callers), at most 128
-     * (2.7 MB of tables); past that, products wait for a slot.
+     * (5.6 MB of tables); past that, products wait for a slot.
      */
     private static final int SLOTS = Math.min(128, Math.max(8, Integer.highestOneBit(4 * Runtime.getRuntime().availableProcessors() - 1)));
     /**
