@@ -213,9 +213,10 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * the totals hold rows by lanes and the outputs lanes by rows, so eight rows of eight lanes are
      * rescaled as vectors (each lane by its column's 1/s), transposed in registers, and each lane's eight
      * rows stored at once. The transposition is three rounds of lane shifts and blends (24 permutes and
-     * 24 blends), written out here so that no vector crosses a call (C2 does not reliably inline a method
-     * taking vectors, and boxes them). A scalar loop with a strided read cost about 2 cycles per output,
-     * 8% of a 32-column step. Same float operations as the scalar rescale, element by element.
+     * 24 blends; {@link #transposeBlocks} does the same on shorts), written out here so that no vector
+     * crosses a call (C2 does not reliably inline a method taking vectors, and boxes them). A scalar loop
+     * with a strided read cost about 2 cycles per output, 8% of a 32-column step. Same float operations as
+     * the scalar rescale, element by element.
      */
     private static void rescale(int[] totals, float[] inverse, int half, float dequant, float[][] out, int c0,
                                 int lanes, int outOffset, int rowStart, int rowEnd) {
