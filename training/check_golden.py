@@ -1,7 +1,7 @@
 """Checks hgrn_bit.py against the golden outputs of the official implementation.
 
 Usage: python3 check_golden.py GOLDEN_DIR   (GOLDEN_DIR holds config.json, model.safetensors,
-golden.safetensors, golden.json of shared/golden/hgrn-bit-tiny). Exit status 1 on a mismatch.
+golden.safetensors, golden.json of engine/src/test/resources/golden/hgrn-bit-tiny). Exit status 1 on a mismatch.
 The training graph (STE + parallel scan) is checked too: in float32 its forward must equal the
 reference math up to rounding, else the trained weights would not mean what the engine computes.
 """

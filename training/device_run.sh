@@ -5,7 +5,7 @@
 #   3. train several configurations side by side on the one GPU (each within BUDGET seconds),
 #   4. export the one with the lowest held-out loss and compute reference.json with the exact math.
 # Expects training/corpus-cache/{corpus.jsonl.gz, golden/} (prepare_corpus.py; the golden files copied
-# from shared/golden/hgrn-bit-tiny). Results go to $OUT: the model folder as a tarball (the weights
+# from engine/src/test/resources/golden/hgrn-bit-tiny). Results go to $OUT: the model folder as a tarball (the weights
 # split into parts below 16 MiB; `cat` them back together) plus the logs.
 set -uo pipefail
 cd "$(dirname "$0")"

@@ -1,5 +1,5 @@
 """HGRN-Bit (the MatMul-free LM of arXiv 2406.02528), written from the paper's equations and the math
-notes in shared/golden/hgrn-bit-tiny (golden.json -> "math").
+notes in engine/src/test/resources/golden/hgrn-bit-tiny (golden.json -> "math").
 
 One module tree serves two purposes:
   * training (exact=False): the quantizers sit behind the straight-through estimator

@@ -21,7 +21,7 @@ import java.util.List;
  * can kill it with SIGKILL. Output goes to target/it-logs/NAME.log.
  */
 final class ServiceProcess implements AutoCloseable {
-    static final Path GOLDEN_MODEL = Path.of(System.getProperty("ternstream.golden.dir", "../../shared/golden/hgrn-bit-tiny"));
+    static final Path GOLDEN_MODEL = Path.of(System.getProperty("ternstream.golden.dir", "../engine/src/test/resources/golden/hgrn-bit-tiny"));
     static final Path BUNDLED_MODEL = Path.of(System.getProperty("ternstream.bundled.dir", "../models/ternstream-tiny"));
     private static final Path APP = Path.of(System.getProperty("ternstream.service.app", "../service/target/quarkus-app"));
     private static final Path LOGS = Path.of(System.getProperty("ternstream.it.logs", "target/it-logs"));

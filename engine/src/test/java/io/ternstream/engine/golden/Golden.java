@@ -12,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * The reference outputs in {@code ../shared/golden/hgrn-bit-tiny}. Missing data fails the tests: a
+ * The reference outputs in {@code engine/src/test/resources/golden/hgrn-bit-tiny}. Missing data fails the tests: a
  * parity test that skips itself proves nothing.
  */
 public final class Golden implements AutoCloseable {
@@ -25,10 +25,10 @@ public final class Golden implements AutoCloseable {
 
     public static Path dir() {
         String configured = System.getProperty("ternstream.golden.dir");
-        Path dir = configured != null ? Path.of(configured) : Path.of("../shared/golden/hgrn-bit-tiny");
+        Path dir = configured != null ? Path.of(configured) : Path.of("src/test/resources/golden/hgrn-bit-tiny");
         if (!Files.isRegularFile(dir.resolve("golden.safetensors")) || !Files.isRegularFile(dir.resolve("model.safetensors"))) {
             fail("golden data missing: expected the reference checkpoint and golden.safetensors in " + dir.toAbsolutePath()
-                    + " (the shared folder beside the repository)");
+                    + " (engine/src/test/resources/golden/hgrn-bit-tiny in the repository)");
         }
         return dir;
     }

@@ -48,7 +48,7 @@ public class GatewayTestProfile implements QuarkusTestProfile {
         if (Files.isRegularFile(bundled.resolve("tokenizer.json"))) {
             return bundled;
         }
-        Path golden = Path.of(System.getProperty("ternstream.golden.dir", "../../shared/golden/hgrn-bit-tiny"));
+        Path golden = Path.of(System.getProperty("ternstream.golden.dir", "../engine/src/test/resources/golden/hgrn-bit-tiny"));
         Path dir = Path.of("target", "gateway-test-model").toAbsolutePath();
         try {
             Files.createDirectories(dir);
