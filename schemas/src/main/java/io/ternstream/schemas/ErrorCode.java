@@ -12,6 +12,8 @@ public enum ErrorCode {
     INVALID_PARAMETERS("invalid_parameters"),
     NO_TOKENIZER("no_tokenizer"),
     MODEL_MISMATCH("model_mismatch"),
+    /** The session's stored context could not be used (unreadable, or written by another model). */
+    STATE_LOST("state_lost"),
     INTERNAL("internal");
 
     private final String json;

@@ -10,7 +10,7 @@ import io.ternstream.service.config.ServiceConfig;
 import io.ternstream.service.kafka.KafkaConnection;
 import io.ternstream.service.ops.ServiceMetrics;
 import io.ternstream.service.ops.Tracing;
-import io.ternstream.service.scheduler.EngineRuntime;
+import io.ternstream.service.engine.EngineStreams;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
@@ -21,8 +21,8 @@ import java.util.Optional;
 import org.jboss.logging.Logger;
 
 /**
- * Starts the parts in order (Kafka and topics, the model, the engine loop) and stops them in
- * reverse: the loop drains and commits before the producer, the broker last.
+ * Starts the parts in order (Kafka and topics, the model, the engine role) and stops them in
+ * reverse: running turns finish and Streams commits before the broker stops.
  */
 @ApplicationScoped
 public class ServiceLifecycle {
@@ -35,7 +35,7 @@ public class ServiceLifecycle {
     private final OpenTelemetry openTelemetry;
     private final String home;
     private volatile Engine engine;
-    private volatile EngineRuntime runtime;
+    private volatile EngineStreams runtime;
     private volatile ServiceMetrics metrics;
 
     public ServiceLifecycle(ServiceConfig config, KafkaConnection kafka, MeterRegistry registry,
@@ -61,11 +61,10 @@ public class ServiceLifecycle {
                 modelDir, (System.nanoTime() - t0) / 1_000_000, engine.fingerprint(), engine.config().vocabSize(),
                 engine.tokenizer().isPresent() ? "yes" : "none: token-id prompts only");
         metrics = new ServiceMetrics(registry);
-        runtime = new EngineRuntime(config, engine, kafka.promptConsumerProperties(), kafka.restoreConsumerProperties(),
-                kafka.producerProperties(), kafka.admin(), metrics, new Tracing(openTelemetry));
+        runtime = new EngineStreams(config, engine, kafka.streamsProperties(), kafka.admin(), metrics, new Tracing(openTelemetry));
         runtime.start();
-        LOG.infof("engine role started: prompts from %s, replies to %s", config.topics().prompts(),
-                config.topics().replies());
+        LOG.infof("engine role started: prompts from %s, replies to %s, delivery %s", config.topics().prompts(),
+                config.topics().replies(), config.delivery());
     }
 
     private Path modelDir() throws IOException {
@@ -99,6 +98,11 @@ public class ServiceLifecycle {
 
     public boolean engineLoopAlive() {
         return runtime != null && runtime.alive();
+    }
+
+    /** The engine role's partitions are restored and served. */
+    public boolean engineServing() {
+        return runtime != null && runtime.serving();
     }
 
     public ServiceConfig config() {

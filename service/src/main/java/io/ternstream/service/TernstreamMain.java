@@ -20,11 +20,13 @@ public class TernstreamMain implements QuarkusApplication {
     private static final String USAGE = """
             Usage: ./ternstream serve [--model DIR] [--http-port N] [--kafka-port N]
                                       [--bootstrap-servers HOST:PORT] [--role engine|gateway|all]
+                                      [--delivery exactly-once|at-least-once]
               --model DIR               model folder (default: models/ternstream-tiny)
               --http-port N             HTTP port for health, metrics and the gateway (default 8080)
               --kafka-port N            port of the embedded Kafka broker (default 9092)
               --bootstrap-servers H:P   use this Kafka cluster instead of an embedded broker
               --role R                  engine, gateway or all (default all)
+              --delivery D              exactly-once or at-least-once (default at-least-once)
             Any -Dkey=value JVM option or TERNSTREAM_* environment variable sets other configuration.
             """;
 
@@ -67,6 +69,7 @@ public class TernstreamMain implements QuarkusApplication {
                 case "--kafka-port" -> "ternstream.kafka.embedded.port";
                 case "--bootstrap-servers" -> "ternstream.kafka.bootstrap-servers";
                 case "--role" -> "ternstream.role";
+                case "--delivery" -> "ternstream.delivery";
                 default -> throw new IllegalArgumentException("unknown option " + option);
             };
             if (i + 1 >= rest.size()) {
@@ -74,7 +77,8 @@ public class TernstreamMain implements QuarkusApplication {
             }
             String value = rest.get(++i);
             if ((option.endsWith("-port") && !value.matches("\\d{1,5}"))
-                    || (option.equals("--role") && !value.matches("engine|gateway|all"))) {
+                    || (option.equals("--role") && !value.matches("engine|gateway|all"))
+                    || (option.equals("--delivery") && !value.matches("exactly-once|at-least-once"))) {
                 throw new IllegalArgumentException(option + ": invalid value '" + value + "'");
             }
             properties.put(property, value);

@@ -29,6 +29,44 @@ public interface ServiceConfig {
 
     Generation generation();
 
+    /** Limits of a request, enforced by the gateway and again by the engine (the prompts topic is open to other producers). */
+    Limits limits();
+
+    /**
+     * exactly-once: a turn's reply events, its session's record and the consumed prompt offsets are
+     * committed in one Kafka transaction, so read_committed consumers see each event once, across
+     * crashes, at the cost of events becoming visible only at each commit. at-least-once: events are
+     * visible as soon as they are sent; after a crash a redone turn may repeat events, identical to
+     * the first ones (consumers drop them by requestId and seq).
+     */
+    @WithDefault("at-least-once")
+    Delivery delivery();
+
+    enum Delivery {
+        EXACTLY_ONCE("exactly-once"), AT_LEAST_ONCE("at-least-once");
+
+        private final String name;
+
+        Delivery(String name) {
+            this.name = name;
+        }
+
+        @Override
+        public String toString() {
+            return name;
+        }
+
+        /** Parses exactly-once / at-least-once (the config converter and the command line share it). */
+        public static Delivery of(String value) {
+            for (Delivery d : values()) {
+                if (d.name.equals(value)) {
+                    return d;
+                }
+            }
+            throw new IllegalArgumentException("delivery must be exactly-once or at-least-once, not '" + value + "'");
+        }
+    }
+
     enum Role {
         engine, gateway, all;
 
@@ -83,6 +121,21 @@ public interface ServiceConfig {
         @WithDefault("0ms")
         Duration producerLinger();
 
+        /**
+         * Standby replicas of each partition's session store, kept up to date from its changelog on other
+         * instances: a partition that moves to a caught-up standby serves at once, without replaying history.
+         */
+        @WithName("standby-replicas")
+        @WithDefault("0")
+        int standbyReplicas();
+
+        /**
+         * Folder of the local session stores (RocksDB) and their checkpoints. A restart with the same folder
+         * restores only the changelog's tail. Absent: a new temporary folder per process.
+         */
+        @WithName("state-dir")
+        Optional<String> stateDir();
+
         interface Embedded {
             @WithDefault("9092")
             int port();
@@ -100,10 +153,6 @@ public interface ServiceConfig {
         @WithDefault(Contracts.TOPIC_REPLIES)
         String replies();
 
-        @WithName("session-state")
-        @WithDefault(Contracts.TOPIC_SESSION_STATE)
-        String sessionState();
-
         @WithName("dead-letters")
         @WithDefault(Contracts.TOPIC_DEAD_LETTERS)
         String deadLetters();
@@ -112,7 +161,7 @@ public interface ServiceConfig {
         @WithDefault("true")
         boolean create();
 
-        /** Partitions of prompts and session-state (they must be equal) and of replies. */
+        /** Partitions of prompts and replies (the session store's changelog gets as many as prompts). */
         @WithDefault("4")
         int partitions();
 
@@ -123,12 +172,7 @@ public interface ServiceConfig {
     }
 
     interface Scheduler {
-        /** Sessions with a running or queued turn; at this bound Kafka consumption pauses. */
-        @WithName("max-active-sessions")
-        @WithDefault("256")
-        int maxActiveSessions();
-
-        /** Most sessions advanced by one batched engine step. */
+        /** Most sessions advanced by one batched engine step; more wait for a free place, in arrival order. */
         @WithName("max-batch")
         @WithDefault("128")
         int maxBatch();
@@ -143,10 +187,34 @@ public interface ServiceConfig {
         @WithDefault("24h")
         Duration sessionTtl();
 
-        /** How often completed offsets are committed. */
+        /**
+         * How often the session stores are flushed and offsets committed (with exactly-once, how often a
+         * transaction commits: events become visible to read_committed consumers at this pace).
+         */
         @WithName("commit-interval")
         @WithDefault("100ms")
         Duration commitInterval();
+
+        /**
+         * Bytes of session records cached in memory above the stores (writes between commits are coalesced
+         * there). Memory beyond the sessions with work is bounded by this and {@link #storeMemory()}.
+         */
+        @WithName("state-cache")
+        @WithDefault("33554432")
+        long stateCache();
+
+        /** Bytes of RocksDB block cache and write buffers shared by all session stores of the instance. */
+        @WithName("store-memory")
+        @WithDefault("67108864")
+        long storeMemory();
+
+        /**
+         * Longest wait of the Kafka thread for new records; also the longest delay between a token leaving
+         * the engine and its record being handed to the producer.
+         */
+        @WithName("poll-interval")
+        @WithDefault("1ms")
+        Duration pollInterval();
 
         /**
          * Time spent at start, before the first record is read, running the first-token path (record
@@ -162,16 +230,18 @@ public interface ServiceConfig {
         Duration drainTimeout();
     }
 
-    interface Generation {
+    interface Limits {
         @WithName("max-prompt-tokens")
         @WithDefault("8192")
         int maxPromptTokens();
 
         /** Largest maxTokens a request may ask for. */
-        @WithName("max-tokens-limit")
+        @WithName("max-tokens")
         @WithDefault("4096")
-        int maxTokensLimit();
+        int maxTokens();
+    }
 
+    interface Generation {
         @WithName("default-max-tokens")
         @WithDefault("128")
         int defaultMaxTokens();

@@ -16,7 +16,7 @@ final class OpenAiErrors {
             case INVALID_PARAMETERS, NO_TOKENIZER, SCHEMA_VIOLATION, MALFORMED_JSON ->
                     new ApiException(400, "invalid_request_error", e.code().json(), null, e.message());
             case UNKNOWN_SESSION -> new ApiException(404, "invalid_request_error", e.code().json(), null, e.message());
-            case MODEL_MISMATCH, KEY_MISMATCH -> new ApiException(409, "invalid_request_error", e.code().json(), null,
+            case MODEL_MISMATCH, KEY_MISMATCH, STATE_LOST -> new ApiException(409, "invalid_request_error", e.code().json(), null,
                     e.message());
             case INTERNAL -> new ApiException(500, "server_error", e.code().json(), null, e.message());
         };

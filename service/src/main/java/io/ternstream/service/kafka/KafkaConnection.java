@@ -9,12 +9,13 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.CooperativeStickyAssignor;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.StreamsConfig;
+import io.ternstream.service.engine.BoundedStoreMemory;
 import org.jboss.logging.Logger;
 
 /**
@@ -50,16 +51,12 @@ public class KafkaConnection {
         admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 30_000));
         TopicSetup.ensureTopics(admin, config.topics());
-        LOG.infof("Kafka at %s; topics %s, %s, %s, %s", bootstrapServers, config.topics().prompts(),
-                config.topics().replies(), config.topics().sessionState(), config.topics().deadLetters());
+        LOG.infof("Kafka at %s; topics %s, %s, %s", bootstrapServers, config.topics().prompts(),
+                config.topics().replies(), config.topics().deadLetters());
     }
 
     public String bootstrapServers() {
         return bootstrapServers;
-    }
-
-    public boolean embedded() {
-        return embedded != null;
     }
 
     /** Readiness probe: can we reach a broker within the timeout? */
@@ -80,29 +77,62 @@ public class KafkaConnection {
         return admin;
     }
 
-    /** The prompts consumer: manual commits (after the state write), cooperative rebalancing. */
-    public Properties promptConsumerProperties() {
+    /**
+     * The engine role's Kafka Streams application. Its application id is the consumer group
+     * ({@code ternstream.kafka.group-id}) and the prefix of its changelog topics.
+     */
+    public Properties streamsProperties() {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-        p.put(ConsumerConfig.GROUP_ID_CONFIG, config.kafka().groupId());
-        config.kafka().groupInstanceId().filter(id -> !id.isBlank())
-                .ifPresent(id -> p.put(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG, id));
-        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        // incremental hand-over: instances keep streaming the partitions they keep during a rebalance
-        p.put(ConsumerConfig.PARTITION_ASSIGNMENT_STRATEGY_CONFIG, CooperativeStickyAssignor.class.getName());
-        int sessionTimeout = (int) config.kafka().sessionTimeout().toMillis();
-        p.put(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG, sessionTimeout);
-        p.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, Math.max(500, sessionTimeout / 5));
-        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 200);
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 50);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "ternstream-prompts-" + ProcessHandle.current().pid());
+        var kafka = config.kafka();
+        var scheduler = config.scheduler();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, kafka.groupId());
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.delivery() == ServiceConfig.Delivery.EXACTLY_ONCE
+                ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+        // one Kafka thread: the engine loop steps every session of the instance together anyway
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
+        p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, kafka.standbyReplicas());
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, scheduler.commitInterval().toMillis());
+        p.put(StreamsConfig.POLL_MS_CONFIG, Math.max(1, scheduler.pollInterval().toMillis()));
+        p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, scheduler.stateCache());
+        p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedStoreMemory.class.getName());
+        p.put(StreamsConfig.STATE_DIR_CONFIG, kafka.stateDir().filter(s -> !s.isBlank())
+                .orElseGet(() -> temporaryStateDir().toString()));
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) kafka.sessionTimeout().toMillis());
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
+                Math.max(500, (int) kafka.sessionTimeout().toMillis() / 5));
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 200);
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 50);
+        kafka.groupInstanceId().filter(id -> !id.isBlank())
+                .ifPresent(id -> p.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), id));
+        // every token event is latency-critical: sent at once, not batched for the linger
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), (int) kafka.producerLinger().toMillis());
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
+        p.put(StreamsConfig.CLIENT_ID_CONFIG, "ternstream-engine-" + ProcessHandle.current().pid());
         return p;
     }
 
-    /** Reads a partition of the session-state topic from the beginning; never joins the group. */
+    /** A state folder for this process only, removed at exit: without a configured folder nothing is reused. */
+    private static java.nio.file.Path temporaryStateDir() {
+        try {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ternstream-state-");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+            return dir;
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot create a state folder", e);
+        }
+    }
+
+    private static void deleteTree(java.nio.file.Path dir) {
+        try (var paths = java.nio.file.Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (java.io.IOException | RuntimeException e) {
+            // a leftover temporary folder is harmless
+        }
+    }
+
+    /** A consumer that assigns partitions itself and never joins a group (the gateway's readers). */
     public Properties restoreConsumerProperties() {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -110,14 +140,11 @@ public class KafkaConnection {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
-        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "ternstream-restore-" + ProcessHandle.current().pid());
+        p.put(ConsumerConfig.CLIENT_ID_CONFIG, "ternstream-reader-" + ProcessHandle.current().pid());
         return p;
     }
 
-    /**
-     * One producer for replies, state, dead letters and fork imports. Idempotent with acks=all, so
-     * records of one key stay in order; linger 0 because every token event is latency-critical.
-     */
+    /** Idempotent with acks=all, so records of one key stay in order; linger 0: every message is latency-critical. */
     public Properties producerProperties() {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);

@@ -20,12 +20,11 @@ public final class ServiceMetrics {
     private final DistributionSummary batchSize;
     private final Counter restoredStates;
     private final Counter duplicates;
+    private final Counter statesLost;
     private final Map<ErrorCode, Counter> rejected = new EnumMap<>(ErrorCode.class);
     private final Map<FinishReason, Counter> turns = new EnumMap<>(FinishReason.class);
     public final AtomicInteger activeSessions = new AtomicInteger();
     public final AtomicInteger runningTurns = new AtomicInteger();
-    public final AtomicInteger queueDepth = new AtomicInteger();
-    public final AtomicInteger pausedPartitions = new AtomicInteger();
     public final AtomicInteger assignedPartitions = new AtomicInteger();
     public final AtomicInteger heldSessions = new AtomicInteger();
 
@@ -43,9 +42,12 @@ public final class ServiceMetrics {
         batchSize = DistributionSummary.builder("ternstream.batch.size")
                 .description("sessions advanced by one batched engine step").register(registry);
         restoredStates = Counter.builder("ternstream.states.restored")
-                .description("session states restored from the state topic on partition assignment").register(registry);
+                .description("session-store records restored from changelogs (active and standby)").register(registry);
         duplicates = Counter.builder("ternstream.requests.duplicate")
-                .description("prompts-topic records skipped because they were already applied").register(registry);
+                .description("requests already applied, answered again with their original last event").register(registry);
+        statesLost = Counter.builder("ternstream.states.lost")
+                .description("sessions whose stored context was unreadable or of another model (state_lost)")
+                .register(registry);
         for (ErrorCode code : ErrorCode.values()) {
             rejected.put(code, Counter.builder("ternstream.records.rejected").tag("code", code.json())
                     .description("records sent to the dead-letter topic").register(registry));
@@ -56,8 +58,6 @@ public final class ServiceMetrics {
         }
         registry.gauge("ternstream.sessions.active", activeSessions);
         registry.gauge("ternstream.turns.running", runningTurns);
-        registry.gauge("ternstream.queue.depth", queueDepth);
-        registry.gauge("ternstream.partitions.paused", pausedPartitions);
         registry.gauge("ternstream.partitions.assigned", assignedPartitions);
         registry.gauge("ternstream.sessions.held", heldSessions);
     }
@@ -78,12 +78,16 @@ public final class ServiceMetrics {
         batchSize.record(size);
     }
 
-    public void restored(int count) {
+    public void restored(long count) {
         restoredStates.increment(count);
     }
 
     public void duplicate() {
         duplicates.increment();
+    }
+
+    public void stateLost() {
+        statesLost.increment();
     }
 
     public void rejected(ErrorCode code) {

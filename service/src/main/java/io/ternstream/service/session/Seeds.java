@@ -1,4 +1,4 @@
-package io.ternstream.service.scheduler;
+package io.ternstream.service.session;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

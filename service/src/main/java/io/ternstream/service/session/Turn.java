@@ -1,4 +1,4 @@
-package io.ternstream.service.scheduler;
+package io.ternstream.service.session;
 
 import io.opentelemetry.api.trace.Span;
 import io.ternstream.engine.sampling.Sampler;
@@ -7,9 +7,7 @@ import io.ternstream.engine.state.SessionState;
 import io.ternstream.engine.tokenizer.StreamingDetokenizer;
 import io.ternstream.schemas.FinishReason;
 import io.ternstream.schemas.PromptRequest;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
+import java.util.Arrays;
 
 /**
  * One running generation: prefill of the prompt in chunks, then one token per batched step.
@@ -19,10 +17,9 @@ import java.util.concurrent.CompletableFuture;
 final class Turn {
     enum Phase { PREFILL, DECODE, ABSORB }
 
-    final Session session;
-    final Pending pending;
+    final LiveSession session;
+    final Work work;
     final PromptRequest request;
-    final String replyTopic;
     final int[] prompt;
     final int maxTokens;
     final Sampler sampler;
@@ -31,7 +28,8 @@ final class Turn {
     /** The state before this turn: restored when the turn is cancelled during prefill or fails. */
     final SessionState checkpoint;
     final Span span;
-    final long startNanos;
+    /** Events below this seq were already delivered before a crash: the redo computes them silently. */
+    final int resumeSeq;
 
     Phase phase = Phase.PREFILL;
     int prefilled;
@@ -46,29 +44,26 @@ final class Turn {
     long lastTokenNanos;
     /** Text pushed into the stop matcher minus text it released: released at the end unless stopped. */
     final StringBuilder heldText = new StringBuilder();
-    final List<CompletableFuture<?>> sends = new ArrayList<>();
 
-    Turn(Session session, Pending pending, PromptRequest request, String replyTopic, int[] prompt, int maxTokens,
-         Sampler sampler, StopMatcher stopMatcher, StreamingDetokenizer detokenizer, SessionState checkpoint,
-         Span span, long startNanos) {
+    Turn(LiveSession session, Work work, int[] prompt, int maxTokens, Sampler sampler, StopMatcher stopMatcher,
+         StreamingDetokenizer detokenizer, Span span, int resumeSeq) {
         this.session = session;
-        this.pending = pending;
-        this.request = request;
-        this.replyTopic = replyTopic;
+        this.work = work;
+        this.request = (PromptRequest) work.message();
         this.prompt = prompt;
         this.maxTokens = maxTokens;
         this.sampler = sampler;
         this.stopMatcher = stopMatcher;
         this.detokenizer = detokenizer;
-        this.checkpoint = checkpoint;
+        this.checkpoint = session.state.copy();
         this.span = span;
-        this.startNanos = startNanos;
+        this.resumeSeq = resumeSeq;
         this.history = new int[Math.max(16, maxTokens + 1)];
     }
 
     void recordToken(int token) {
         if (historyLength == history.length) {
-            history = java.util.Arrays.copyOf(history, history.length * 2);
+            history = Arrays.copyOf(history, history.length * 2);
         }
         history[historyLength++] = token;
         lastToken = token;

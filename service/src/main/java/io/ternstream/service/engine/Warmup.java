@@ -1,4 +1,4 @@
-package io.ternstream.service.scheduler;
+package io.ternstream.service.engine;
 
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanContext;
@@ -18,7 +18,9 @@ import io.ternstream.service.ops.Tracing;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
+import io.ternstream.service.session.CommandDecoder;
+import org.apache.kafka.common.header.Headers;
+import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.jboss.logging.Logger;
 
 /**
@@ -45,8 +47,7 @@ final class Warmup {
     private Warmup() {}
 
     /** Returns how many message and engine rounds ran within the budget. */
-    static int[] run(Engine engine, PromptProcessor processor, TokenPublisher tokens, MessageCodec codec,
-                     String promptsTopic, Duration budget) {
+    static int[] run(Engine engine, CommandDecoder decoder, ReplyRecords replies, MessageCodec codec, Duration budget) {
         if (budget.isZero() || budget.isNegative()) {
             return new int[] {0, 0};
         }
@@ -60,14 +61,15 @@ final class Warmup {
         while (messages < MESSAGE_ROUNDS && System.nanoTime() < messagesUntil) {
             var prompt = PromptRequest.ofTokens("warmup-" + messages, "warmup", promptTokens(messages, vocab),
                     new GenerationParams(STEPS, null, null, null, null, null, null, null));
-            var record = new ConsumerRecord<>(promptsTopic, 0, messages, prompt.sessionId(), codec.encode(prompt));
-            Tracing.inject(span, record.headers());
-            if (!(processor.process(record) instanceof PromptProcessor.Accepted)) {
+            Headers headers = new RecordHeaders();
+            Tracing.inject(span, headers);
+            if (!(decoder.decode(prompt.sessionId(), codec.encode(prompt), Tracing.extract(headers), 0, messages)
+                    instanceof CommandDecoder.Accepted)) {
                 LOG.debugf("warm-up prompt rejected; message path not warmed");
                 break;
             }
-            tokens.record(null, new TokenEvent(prompt.sessionId(), prompt.requestId(), messages % 64, "warm",
-                    List.of(messages % vocab)), span);
+            replies.replyRecord(new TokenEvent(prompt.sessionId(), prompt.requestId(), messages % 64, "warm",
+                    List.of(messages % vocab)), span, 0);
             messages++;
         }
         int rounds = 0;

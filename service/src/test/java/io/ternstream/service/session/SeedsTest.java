@@ -1,4 +1,4 @@
-package io.ternstream.service.scheduler;
+package io.ternstream.service.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;

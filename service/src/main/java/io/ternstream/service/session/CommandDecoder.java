@@ -1,5 +1,6 @@
-package io.ternstream.service.scheduler;
+package io.ternstream.service.session;
 
+import io.opentelemetry.context.Context;
 import io.ternstream.engine.tokenizer.TextTokenizer;
 import io.ternstream.schemas.ContractViolation;
 import io.ternstream.schemas.ErrorCode;
@@ -8,33 +9,31 @@ import io.ternstream.schemas.MessageCodec;
 import io.ternstream.schemas.PromptRequest;
 import io.ternstream.schemas.PromptTopicMessage;
 import io.ternstream.service.config.ServiceConfig;
-import io.ternstream.service.ops.Tracing;
 import java.util.Optional;
 import java.util.function.Predicate;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 
 /**
- * Turns a prompts-topic record into work for a session, or into a rejection: schema-checked
+ * Turns a prompts-topic value into work for a session, or into a rejection: schema-checked
  * decoding, key/sessionId agreement, tokenization and every limit that can be checked without the
  * session (prompt length, maxTokens, token ids in the vocabulary, a tokenizer for text, replyTo).
  */
-final class PromptProcessor {
-    /** Either the work, or why the record is rejected (with the ids read from it, when readable). */
-    sealed interface Outcome permits Accepted, Rejected {}
+public final class CommandDecoder {
+    /** Either the work, or why the value is rejected (with the ids read from it, when readable). */
+    public sealed interface Decoded permits Accepted, Rejected {}
 
-    record Accepted(Pending pending) implements Outcome {}
+    public record Accepted(Work work) implements Decoded {}
 
-    record Rejected(ErrorCode code, String reason, String sessionId, String requestId) implements Outcome {}
+    public record Rejected(ErrorCode code, String reason, String sessionId, String requestId) implements Decoded {}
 
     private final MessageCodec codec;
-    private final ServiceConfig.Generation limits;
+    private final ServiceConfig.Limits limits;
     private final int vocabSize;
     private final Optional<TextTokenizer> tokenizer;
     private final Predicate<String> topicExists;
     private final int maxRecordBytes;
 
-    PromptProcessor(MessageCodec codec, ServiceConfig.Generation limits, int vocabSize, Optional<TextTokenizer> tokenizer,
-                    Predicate<String> topicExists) {
+    public CommandDecoder(MessageCodec codec, ServiceConfig.Limits limits, int vocabSize, Optional<TextTokenizer> tokenizer,
+                          Predicate<String> topicExists) {
         this.codec = codec;
         this.limits = limits;
         this.vocabSize = vocabSize;
@@ -44,39 +43,38 @@ final class PromptProcessor {
         this.maxRecordBytes = Math.max(64 * 1024, limits.maxPromptTokens() * 16);
     }
 
-    Outcome process(ConsumerRecord<String, byte[]> record) {
-        if (record.value() != null && record.value().length > maxRecordBytes) {
+    public Decoded decode(String key, byte[] value, Context trace, int partition, long offset) {
+        if (value != null && value.length > maxRecordBytes) {
             return new Rejected(ErrorCode.PROMPT_TOO_LONG,
-                    "record of " + record.value().length + " bytes; the limit is " + maxRecordBytes, null, null);
+                    "record of " + value.length + " bytes; the limit is " + maxRecordBytes, null, null);
         }
         PromptTopicMessage message;
         try {
-            message = codec.decodePromptTopic(record.value());
+            message = codec.decodePromptTopic(value);
         } catch (ContractViolation e) {
             return new Rejected(e.code(), e.getMessage(), e.sessionId(), e.requestId());
         }
-        if (!message.sessionId().equals(record.key())) {
-            return new Rejected(ErrorCode.KEY_MISMATCH, "record key '" + record.key() + "' differs from sessionId '"
+        if (!message.sessionId().equals(key)) {
+            return new Rejected(ErrorCode.KEY_MISMATCH, "record key '" + key + "' differs from sessionId '"
                     + message.sessionId() + "'; the key must be the sessionId so a session stays on one partition",
                     message.sessionId(), message.requestId());
         }
         int[] tokens = null;
         if (message instanceof PromptRequest prompt) {
-            Object checked = checkPrompt(prompt);
+            Decoded checked = checkPrompt(prompt);
             if (checked instanceof Rejected rejected) {
                 return rejected;
             }
-            tokens = (int[]) checked;
+            tokens = ((Accepted) checked).work().promptTokens();
         }
-        return new Accepted(new Pending(record, message, tokens, Tracing.extract(record.headers()), System.nanoTime()));
+        return new Accepted(new Work(partition, offset, message, tokens, trace, System.nanoTime()));
     }
 
-    /** The prompt's token ids, or a Rejected. */
-    private Object checkPrompt(PromptRequest p) {
+    private Decoded checkPrompt(PromptRequest p) {
         GenerationParams params = p.paramsOrDefaults();
-        if (params.maxTokens() != null && params.maxTokens() > limits.maxTokensLimit()) {
+        if (params.maxTokens() != null && params.maxTokens() > limits.maxTokens()) {
             return reject(p, ErrorCode.INVALID_PARAMETERS,
-                    "maxTokens " + params.maxTokens() + " exceeds the limit " + limits.maxTokensLimit());
+                    "maxTokens " + params.maxTokens() + " exceeds the limit " + limits.maxTokens());
         }
         if (params.stop() != null && !params.stop().isEmpty() && tokenizer.isEmpty()) {
             return reject(p, ErrorCode.NO_TOKENIZER, "stop strings need a model with a tokenizer; this model has none");
@@ -109,7 +107,7 @@ final class PromptProcessor {
             return reject(p, ErrorCode.PROMPT_TOO_LONG,
                     "prompt has " + tokens.length + " tokens; the limit is " + limits.maxPromptTokens());
         }
-        return tokens;
+        return new Accepted(new Work(-1, -1, p, tokens, null, 0));
     }
 
     private static Rejected reject(PromptRequest p, ErrorCode code, String reason) {
