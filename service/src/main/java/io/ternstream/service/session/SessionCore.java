@@ -122,6 +122,11 @@ public final class SessionCore implements Generator.Listener {
         return !busy.isEmpty();
     }
 
+    /** Sessions in memory: those with work, and those whose last save is not yet confirmed written. */
+    public int held() {
+        return sessions.size();
+    }
+
     /** Starts queued work where a session is free, then one prefill chunk and one batched step. */
     public void tick() {
         startWork();
