@@ -37,11 +37,15 @@ final class Broker {
         return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
     }
 
-    /** Topic names under a prefix, created up front with the partition counts the service expects. */
+    /**
+     * Topic names under a prefix, created up front with the partition counts the service expects. state
+     * is the session store's changelog, which Kafka Streams names after the engine's group
+     * (application id); created here too, so a test can read it from its first record.
+     */
     record Topics(String prompts, String replies, String state, String deadLetters, String group) {
         static Topics create(String prefix, int partitions) {
-            Topics t = new Topics(prefix + ".prompts", prefix + ".replies", prefix + ".state", prefix + ".dlq",
-                    prefix + "-engine");
+            Topics t = new Topics(prefix + ".prompts", prefix + ".replies", prefix + "-engine-sessions-changelog",
+                    prefix + ".dlq", prefix + "-engine");
             try (Admin admin = admin()) {
                 admin.createTopics(List.of(
                         new NewTopic(t.prompts, Optional.of(partitions), Optional.empty()),
@@ -58,7 +62,7 @@ final class Broker {
 
         List<String> serviceArgs() {
             return List.of("-Dternstream.topics.prompts=" + prompts, "-Dternstream.topics.replies=" + replies,
-                    "-Dternstream.topics.session-state=" + state, "-Dternstream.topics.dead-letters=" + deadLetters,
+                    "-Dternstream.topics.dead-letters=" + deadLetters,
                     "-Dternstream.kafka.group-id=" + group);
         }
     }

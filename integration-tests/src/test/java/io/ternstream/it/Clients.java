@@ -46,7 +46,7 @@ final class Clients implements AutoCloseable {
     /** Every reply event per session, in arrival order, duplicates included. */
     final Map<String, List<Received>> replies = new ConcurrentHashMap<>();
     final List<ConsumerRecord<String, byte[]>> deadLetters = new CopyOnWriteArrayList<>();
-    /** Every record of the session-state topic (null value = tombstone). */
+    /** Every record of the session store's changelog (null value = tombstone). */
     final List<ConsumerRecord<String, byte[]>> stateRecords = new CopyOnWriteArrayList<>();
 
     Clients(Broker.Topics topics) {
@@ -78,6 +78,8 @@ final class Clients implements AutoCloseable {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
+        // what any consumer of the replies must do: with exactly-once it sees only committed events
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p);
         List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                 .map(i -> new TopicPartition(topic, i.partition())).toList();

@@ -17,21 +17,34 @@ import org.junit.jupiter.api.Test;
 
 /**
  * kill -9 of one of two instances in the middle of turns: the survivor takes over its partitions,
- * restores the sessions from the state topic and repeats the unfinished turns. After dropping
- * duplicates by (requestId, seq) every prompt has exactly one complete answer, and every duplicate
- * is identical to the event it repeats.
+ * restores their session and pending stores from the changelogs and redoes the unfinished turns.
+ * At least once: after dropping duplicates by (requestId, seq) every prompt has exactly one complete
+ * answer, and every duplicate is identical to the event it repeats. Exactly once: a read_committed
+ * consumer sees no duplicate at all.
  */
 class CrashRecoveryIT {
     @Test
     void survivorTakesOverAndEveryPromptGetsExactlyOneAnswer() throws Exception {
-        Broker.Topics topics = Broker.Topics.create("crash-it", 4);
+        int duplicates = killOneOfTwoMidTurn("crash-it", "at-least-once");
+        System.out.printf("crash recovery, at least once: %d duplicate events dropped by (requestId, seq)%n", duplicates);
+    }
+
+    @Test
+    void withExactlyOnceAReadCommittedConsumerSeesEveryEventOnce() throws Exception {
+        assertEquals(0, killOneOfTwoMidTurn("crash-eos-it", "exactly-once"), "no event may be seen twice");
+    }
+
+    /** Returns the number of repeated events a read_committed consumer saw. */
+    private static int killOneOfTwoMidTurn(String prefix, String delivery) throws Exception {
+        Broker.Topics topics = Broker.Topics.create(prefix, 4);
+        String mode = "-Dternstream.delivery=" + delivery;
         try (Clients kafka = new Clients(topics);
-             ServiceProcess victim = ServiceProcess.start("crash-victim", topics);
-             ServiceProcess survivor = ServiceProcess.start("crash-survivor", topics)) {
+             ServiceProcess victim = ServiceProcess.start(prefix + "-victim", topics, mode);
+             ServiceProcess survivor = ServiceProcess.start(prefix + "-survivor", topics, mode)) {
             await("both instances own partitions").atMost(Duration.ofSeconds(60))
                     .until(() -> victim.metric("ternstream_partitions_assigned") == 2
                             && survivor.metric("ternstream_partitions_assigned") == 2);
-            List<String> sessions = IntStream.range(0, 16).mapToObj(i -> "crash-" + i).toList();
+            List<String> sessions = IntStream.range(0, 16).mapToObj(i -> prefix + "-" + i).toList();
             for (String s : sessions) {
                 // sampled, not greedy: identical repeats need the seed derived from (sessionId, requestId)
                 kafka.send(sampled(s, "one", List.of(2 + s.length(), 9, 4), 30));
@@ -46,7 +59,7 @@ class CrashRecoveryIT {
             await("every prompt answered").atMost(Duration.ofSeconds(180))
                     .until(() -> sessions.stream().allMatch(s -> kafka.completed(s, "one") && kafka.completed(s, "two")));
             assertEquals(4, survivor.metric("ternstream_partitions_assigned"), "the survivor owns every partition");
-            assertTrue(survivor.metric("ternstream_states_restored_total") > 0, "the survivor restored states");
+            assertTrue(survivor.metric("ternstream_states_restored_total") > 0, "the survivor restored stores");
 
             int duplicates = 0;
             for (String s : sessions) {
@@ -75,7 +88,7 @@ class CrashRecoveryIT {
                     assertEquals(done.usage().completionTokens(), tokens);
                 }
             }
-            System.out.printf("crash recovery: %d duplicate events dropped by (requestId, seq)%n", duplicates);
+            return duplicates;
         }
     }
 

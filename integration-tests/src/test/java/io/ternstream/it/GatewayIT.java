@@ -54,7 +54,7 @@ class GatewayIT {
                 "-Dternstream.gateway.limits.max-prompt-tokens=16384",
                 "-Dternstream.gateway.limits.requests-per-second=1000",
                 "-Dternstream.gateway.limits.burst=1000",
-                "-Dternstream.generation.max-prompt-tokens=16384");
+                "-Dternstream.limits.max-prompt-tokens=16384");
     }
 
     @AfterAll

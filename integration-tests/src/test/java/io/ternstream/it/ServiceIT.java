@@ -308,7 +308,7 @@ class ServiceIT {
         String metrics = service.body("/q/metrics");
         for (String name : List.of("ternstream_tokens_generated_total", "ternstream_time_to_first_token_seconds",
                 "ternstream_inter_token_latency_seconds", "ternstream_sessions_active", "ternstream_batch_size",
-                "ternstream_queue_depth", "ternstream_partitions_paused", "ternstream_states_restored_total")) {
+                "ternstream_partitions_assigned", "ternstream_states_lost_total", "ternstream_states_restored_total")) {
             assertTrue(metrics.contains(name), "missing metric " + name);
         }
     }
