@@ -175,6 +175,23 @@ final class ServiceProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** Resident memory in MiB (Linux /proc). */
+    double residentMib() throws IOException {
+        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
+            if (line.startsWith("VmRSS:")) {
+                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
+            }
+        }
+        throw new IOException("no VmRSS for " + process.pid());
+    }
+
+    /** CPU seconds used so far, user and system (Linux /proc, clock ticks of 1/100 s). */
+    double cpuSeconds() throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
+        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+    }
+
     /** Graceful stop (SIGTERM), as an orchestrator would. */
     @Override
     public void close() {

@@ -8,11 +8,18 @@ package io.ternstream.schemas;
 public final class Contracts {
     private Contracts() {}
 
-    /** Default topic names. The state topic must have the same partition count as the prompts topic. */
+    /** Default topic names. */
     public static final String TOPIC_PROMPTS = "ternstream.prompts";
     public static final String TOPIC_REPLIES = "ternstream.replies";
-    public static final String TOPIC_SESSION_STATE = "ternstream.session-state";
     public static final String TOPIC_DEAD_LETTERS = "ternstream.dead-letters";
+
+    /**
+     * The engine role's default consumer group, which is also its Kafka Streams application id and so
+     * the prefix of its stores' changelog topics (binary values: schemas/session-store.md).
+     */
+    public static final String ENGINE_GROUP = "ternstream-engine";
+    public static final String SESSIONS_CHANGELOG = ENGINE_GROUP + "-sessions-changelog";
+    public static final String PENDING_CHANGELOG = ENGINE_GROUP + "-pending-changelog";
 
     /** Reply-event headers: let a consumer route and de-duplicate without parsing the value. */
     public static final String HEADER_EVENT_TYPE = "ternstream-event-type";

@@ -43,7 +43,8 @@ class AsyncApiTest {
     @Test
     void channelAddressesAreTheDefaultTopicNames() {
         Map<String, String> expected = Map.of("prompts", Contracts.TOPIC_PROMPTS, "replies", Contracts.TOPIC_REPLIES,
-                "sessionState", Contracts.TOPIC_SESSION_STATE, "deadLetters", Contracts.TOPIC_DEAD_LETTERS);
+                "sessionStore", Contracts.SESSIONS_CHANGELOG, "pendingStore", Contracts.PENDING_CHANGELOG,
+                "deadLetters", Contracts.TOPIC_DEAD_LETTERS);
         expected.forEach((channel, topic) ->
                 assertEquals(topic, doc.path("channels").path(channel).path("address").asString(), channel));
         JsonNode dlqHeaders = doc.path("components").path("messages").path("deadLetter").path("headers").path("properties");

@@ -95,8 +95,9 @@ public interface ServiceConfig {
 
         Embedded embedded();
 
+        /** The engine role's consumer group, also its Kafka Streams application id (the changelogs' prefix). */
         @WithName("group-id")
-        @WithDefault("ternstream-engine")
+        @WithDefault(Contracts.ENGINE_GROUP)
         String groupId();
 
         /**

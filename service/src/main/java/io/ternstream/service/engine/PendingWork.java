@@ -46,6 +46,9 @@ record PendingWork(String key, byte[] value, Headers headers, int nextSeq) {
     }
 
     static PendingWork decode(byte[] bytes) {
+        if (bytes == null) {
+            throw new IllegalArgumentException("no pending-work record");
+        }
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
             for (byte b : MAGIC) {
@@ -68,6 +71,9 @@ record PendingWork(String key, byte[] value, Headers headers, int nextSeq) {
                 headers.add(new RecordHeader(new String(read(in), StandardCharsets.UTF_8), read(in)));
             }
             byte[] value = read(in);
+            if (in.hasRemaining()) {
+                throw new IllegalArgumentException(in.remaining() + " trailing bytes");
+            }
             return new PendingWork(key, value, headers, nextSeq);
         } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("pending-work record truncated");

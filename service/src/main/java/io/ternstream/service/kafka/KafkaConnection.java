@@ -140,6 +140,8 @@ public class KafkaConnection {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
+        // replies of an exactly-once engine count only once committed (aborted ones are never seen)
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         p.put(ConsumerConfig.CLIENT_ID_CONFIG, "ternstream-reader-" + ProcessHandle.current().pid());
         return p;
     }
