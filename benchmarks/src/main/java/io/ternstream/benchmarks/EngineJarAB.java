@@ -9,8 +9,9 @@ import java.util.List;
 /**
  * Compares engine builds side by side in one JVM: each jar is loaded in its own class loader, and bursts
  * of batched steps alternate between them until the time is up. The speed-up reported is the median over
- * adjacent pairs of bursts, so the drift of a shared machine (±20% over minutes here) cancels out; run it
- * with the jars in both orders, since the second one measured about 3% slower when both were the same.
+ * adjacent pairs of bursts, so the drift of a shared machine (±20% over minutes on 2 shared cores) cancels
+ * out; run it with the jars in both orders, since the second one measured about 3% slower when both were
+ * the same.
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
  *     io.ternstream.benchmarks.EngineJarAB MODEL_DIR BATCH SECONDS engine-a.jar engine-b.jar [...]</pre>

@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
  * the same random matrices (by default one layer of the bundled model and its head) at one batch size,
  * and bursts alternate between the jars until the time is up. The speed-up is the median over adjacent
  * pairs of bursts. Smaller noise than whole steps, but it measures the products only, and a change that
- * moves the JIT's decisions for the whole step can show differently here (docs/PERFORMANCE.md, session 6).
+ * moves the JIT's decisions for the whole step can show differently here (docs/PERFORMANCE.md, "What is
+ * measured and how").
  *
  * <pre>java --add-modules=jdk.incubator.vector -cp benchmarks/target/benchmarks.jar \
  *     io.ternstream.benchmarks.KernelJarAB BATCH SECONDS engine-a.jar engine-b.jar [...]</pre>

@@ -8,7 +8,7 @@ import java.util.List;
  * The comparison method of {@link EngineJarAB} and {@link KernelJarAB}: bursts of timed runs alternate
  * between the builds until the time is up, and a build's speed-up over the first is the median, over
  * the rounds, of the ratio of their burst medians. Adjacent bursts see the same state of a shared
- * machine, so its drift (±20% over minutes here) cancels out.
+ * machine, so its drift (±20% over minutes on 2 shared cores) cancels out.
  */
 final class PairedBursts {
     private static final int RUNS_PER_BURST = 10;

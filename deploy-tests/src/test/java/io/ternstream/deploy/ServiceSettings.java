@@ -43,9 +43,9 @@ final class ServiceSettings {
     static final String GROUP_INSTANCE_ID = "ternstream.kafka.group-instance-id";
 
     /**
-     * The gateway role's settings the manifests use (its @ConfigMapping, prefix ternstream.gateway, is
-     * being written on another branch). Accepted unchecked only while no ternstream.gateway mapping is
-     * on the classpath; once it is, they must be properties it declares, like every other name.
+     * The gateway role's settings the manifests use. Where the service on the classpath declares a
+     * ternstream.gateway mapping they must be properties it declares, like every other name; without
+     * one they are accepted unchecked.
      */
     static final String GATEWAY_PREFIX = "ternstream.gateway";
     static final String GATEWAY_REPLICA_ID = "ternstream.gateway.replica-id";
@@ -146,7 +146,7 @@ final class ServiceSettings {
         return mappings;
     }
 
-    /** Whether the service declares the gateway's settings (the gateway branch is merged). */
+    /** Whether the service declares the gateway's settings (a ternstream.gateway mapping). */
     boolean hasGatewayMapping() {
         return mapped.keySet().stream().anyMatch(p -> p.startsWith(GATEWAY_PREFIX + "."));
     }

@@ -47,7 +47,7 @@ public final class Activations {
      * i mod F.length(), the accumulators' lanes added left to right, then the tail in order. Not by
      * reduceLanes, whose order is unspecified: compiled by C2 it adds the lanes in another order than the
      * interpreter and C1 do, so a fresh process (a restarted service replaying a turn) could get other
-     * bits than a warm one (docs/PERFORMANCE.md, session 8).
+     * bits than a warm one (docs/ENGINE.md, "Prefill, steps and batches are one code path").
      */
     static double sumOfSquares(float[] x, int n) {
         DoubleVector a = DoubleVector.zero(D), b = a;
@@ -146,9 +146,9 @@ public final class Activations {
      *
      * Every exp goes through one array pass, expNeg, which holds the only copy of the e^x arithmetic. The
      * steps around it are loops over arrays too, and no method takes or returns a vector: C2 does not
-     * reliably inline such a method (here it compiled the recurrence's three calls of a vector exp helper
-     * as real calls, boxing each vector into a new object, and the recurrence ran 3–8× slower than its
-     * arithmetic; docs/PERFORMANCE.md, session 5).
+     * reliably inline such a method (it compiled the recurrence's three calls of a vector exp helper as
+     * real calls, boxing each vector into a new object, and the recurrence ran 3–8× slower than its
+     * arithmetic; docs/ENGINE.md).
      */
 
     private static final float LOG2E = 1.44269504f;

@@ -25,9 +25,9 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Tables of a quarter chunk (32 matrix columns, 8 groups, 20.7 KB: L1) are built in the product's
  * leased slot, then every row of a block of the product's range (up to {@link #BLOCK_ROWS}) is swept
  * over them, keeping 16-bit partial sums per row until the chunk ends. Without the copy, the packed
- * bytes index 172-entry tables instead (the 81 combinations spread over 2 + 8 + 32 + 128). Measured here
- * (Zen 3) in session 4, before the copy: about 2.5 cycles per lookup, 73–85 G column-weights/s on one
- * core against 29 G for the multiply-add kernel; 32 lanes per lookup (two vectors sharing the index
+ * bytes index 172-entry tables instead (the 81 combinations spread over 2 + 8 + 32 + 128). Measured on
+ * a 2-core AVX2 machine (Zen 3) with those tables: about 2.5 cycles per lookup, 73–85 G column-weights/s
+ * on one core against 29 G for the multiply-add kernel; 32 lanes per lookup (two vectors sharing the index
  * work) measured only 6% faster per column, so the lanes stay at 16. See docs/PERFORMANCE.md.
  *
  * <p>Exactness: a table entry is at most 4·128, a chunk adds 32 of them (16 384), then lanes are
@@ -63,7 +63,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * Group tables with the kernel's copy of the weights: one entry per base-3 index, 81. With the 2-bit
      * codes themselves as the index, the 81 entries in use were spread over 172, and a tile's tables
      * touched 27.6 KB of cache lines instead of 20.7 KB, beside the partial sums streaming through the
-     * same 32 KB L1: products 2.4–5% slower (docs/PERFORMANCE.md, session 8).
+     * same 32 KB L1: products 2.4–5% slower (KernelJarAB).
      */
     private static final int GROUP_SHORTS = 81 * LANES;
     /** Group tables without the copy (ternstream.columnLut.copy=false): indexed by the packed byte, up to 2 + 8 + 32 + 128. */
@@ -82,7 +82,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * masked, byte index bounded) and drops their checks: 10–27% faster than per-thread arrays. Off-heap
      * because a Java array's data is only 8-byte aligned: where it started 16 bytes off a 32-byte boundary,
      * every other 32-byte entry straddled two cache lines and the same jar's products ran 11–16% slower,
-     * by the luck of where the heap put the array (docs/PERFORMANCE.md, session 7). Group and entry
+     * by the luck of where the heap put the array (docs/ENGINE.md). Group and entry
      * sizes are multiples of 32 bytes, so every entry lies in one line. The padding covers the largest
      * 16-bit offset past the last group's start (a char reaches 65535), which the bound cannot exclude.
      */
@@ -97,7 +97,7 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * The partial sums of every slot, [slot][row][lane] shorts: off-heap, aligned to a cache line and of a
      * constant size, for the reasons of {@link #TABLES}. A heap array's 32-byte rows straddled cache lines
      * wherever the heap put the array off a 32-byte boundary, and the same jar's products ran 10% slower
-     * in that case (docs/PERFORMANCE.md, session 8). 128 KB per slot.
+     * in that case (docs/ENGINE.md). 128 KB per slot.
      */
     private static final MemorySegment PARTIALS = Arena.global().allocate(2L * SLOTS * BLOCK_ROWS * LANES, 64);
 

@@ -8,7 +8,7 @@ package io.ternstream.engine.tensor;
  */
 public final class InterleavedTernaryKernel implements TernaryKernel {
 
-    /** Batch size from which the column LUT is faster (measured with `bench`, docs/PERFORMANCE.md). */
+    /** Batch size from which the column LUT is faster per column (docs/ENGINE.md). */
     static final int COLUMN_LUT_MIN_BATCH = Integer.getInteger("ternstream.columnLutMinBatch", 7);
 
     private final MulAddTernaryKernel mulAdd = new MulAddTernaryKernel();

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 final class BundledModel {
 
-    /** Relative tolerance on perplexity between the engine and PyTorch (issue 4). */
+    /** Relative tolerance on perplexity between the engine and PyTorch. */
     static final double PPL_TOLERANCE = 0.01;
 
     private BundledModel() {}
