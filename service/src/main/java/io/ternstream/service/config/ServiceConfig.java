@@ -115,7 +115,7 @@ public interface ServiceConfig {
         /**
          * The reply producer's linger. 0 sends every token event at once; a millisecond lets one step's
          * events for many sessions travel in fewer requests, at up to a millisecond more to each token.
-         * On the 2-core development VM 1 ms made no difference beyond the noise (docs/PERFORMANCE.md,
+         * On a 2-core AVX2 machine 1 ms made no difference beyond the noise (docs/PERFORMANCE.md,
          * "Service").
          */
         @WithName("producer-linger")
