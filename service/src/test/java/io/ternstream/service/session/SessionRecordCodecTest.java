@@ -20,9 +20,9 @@ import org.junit.jupiter.api.Test;
 /** The session store's binary record: round trips, and every kind of broken value ends in the format exception. */
 class SessionRecordCodecTest {
     private static final SessionRecordCodec CODEC = new SessionRecordCodec(new MessageCodec());
-    private static final SessionRecord FULL = new SessionRecord("séance-1", "f41b388d", new byte[] {1, 2, 3, 4}, 7, 1_700_000_000_000L,
-            false, List.of(new SessionRecord.Answered("r1", new TurnCompleteEvent("séance-1", "r1", 5, "tail", FinishReason.LENGTH,
-                    new Usage(3, 5, 1.5, 100))), new SessionRecord.Answered("x1", new ControlAckEvent("séance-1", "x1", 0,
+    private static final SessionRecord FULL = new SessionRecord("seance-1", "f41b388d", new byte[] {1, 2, 3, 4}, 7, 1_700_000_000_000L,
+            false, List.of(new SessionRecord.Answered("r1", new TurnCompleteEvent("seance-1", "r1", 5, "tail", FinishReason.LENGTH,
+                    new Usage(3, 5, 1.5, 100))), new SessionRecord.Answered("x1", new ControlAckEvent("seance-1", "x1", 0,
                     "reset", true, "session state emptied"))));
 
     @Test
