@@ -6,6 +6,9 @@ package io.ternstream.engine;
  *                   the chunk size of prefill (default 64)
  */
 public record EngineOptions(int threads, int maxColumns) {
+    /** The bundled model's folder, relative to the repository root (the launcher's ternstream.home). */
+    public static final String BUNDLED_MODEL = "models/ternstream-tiny";
+
     public EngineOptions {
         if (threads < 1) throw new IllegalArgumentException("threads must be >= 1, got " + threads);
         if (maxColumns < 1) throw new IllegalArgumentException("maxColumns must be >= 1, got " + maxColumns);

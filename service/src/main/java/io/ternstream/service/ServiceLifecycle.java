@@ -27,7 +27,9 @@ import org.jboss.logging.Logger;
 @ApplicationScoped
 public class ServiceLifecycle {
     private static final Logger LOG = Logger.getLogger(ServiceLifecycle.class);
-    public static final String DEFAULT_MODEL = "models/ternstream-tiny";
+
+    /** The model served when none is configured, under ternstream.home (the gateway names it too). */
+    public static final String DEFAULT_MODEL = EngineOptions.BUNDLED_MODEL;
 
     private final ServiceConfig config;
     private final KafkaConnection kafka;

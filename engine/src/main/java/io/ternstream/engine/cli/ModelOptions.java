@@ -12,7 +12,6 @@ import java.nio.file.Path;
 final class ModelOptions {
 
     /** The bundled model, relative to the repository root the launcher passes as ternstream.home. */
-    static final String BUNDLED_MODEL = "models/ternstream-tiny";
 
     @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model folder (default: the bundled " + BUNDLED_MODEL + ")")
     Path model;
@@ -22,7 +21,7 @@ final class ModelOptions {
 
     Path modelDir() {
         if (model != null) return model;
-        Path bundled = Path.of(System.getProperty("ternstream.home", ".")).resolve(BUNDLED_MODEL);
+        Path bundled = Path.of(System.getProperty("ternstream.home", ".")).resolve(io.ternstream.engine.EngineOptions.BUNDLED_MODEL);
         if (!Files.isDirectory(bundled)) throw new IllegalArgumentException("no --model given and no bundled model at " + bundled);
         return bundled;
     }

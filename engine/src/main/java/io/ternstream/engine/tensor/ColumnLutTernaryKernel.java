@@ -128,12 +128,14 @@ public final class ColumnLutTernaryKernel implements TernaryKernel {
      * such as the bundled one; a 370M-shaped model, 85 MB, keeps its resident memory instead).
      */
     public static boolean copyFor(long packedWeightBytes) {
-        String policy = System.getProperty("ternstream.columnLut.copy", "auto");
-        return switch (policy) {
+        return copyFor(EngineTuning.CURRENT, packedWeightBytes);
+    }
+
+    static boolean copyFor(EngineTuning tuning, long packedWeightBytes) {
+        return switch (tuning.columnLutCopy()) {
             case "true" -> true;
             case "false" -> false;
-            case "auto" -> packedWeightBytes <= COPY_AUTO_LIMIT;
-            default -> throw new IllegalArgumentException("ternstream.columnLut.copy must be true, false or auto; got " + policy);
+            default -> packedWeightBytes <= COPY_AUTO_LIMIT; // auto
         };
     }
 

@@ -9,7 +9,7 @@ package io.ternstream.engine.tensor;
 public final class InterleavedTernaryKernel implements TernaryKernel {
 
     /** Batch size from which the column LUT is faster per column (docs/ENGINE.md). */
-    static final int COLUMN_LUT_MIN_BATCH = Integer.getInteger("ternstream.columnLutMinBatch", 7);
+    static final int COLUMN_LUT_MIN_BATCH = EngineTuning.CURRENT.columnLutMinBatch();
 
     private final MulAddTernaryKernel mulAdd = new MulAddTernaryKernel();
     private final ColumnLutTernaryKernel columnLut;

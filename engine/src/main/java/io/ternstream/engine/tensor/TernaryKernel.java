@@ -60,7 +60,7 @@ public interface TernaryKernel {
 
     private static String selectedName() {
         String fallback = ShortVector.SPECIES_PREFERRED.length() >= TernaryMatrix.ROW_BLOCK ? "lut" : "interleaved";
-        return System.getProperty("ternstream.kernel", fallback);
+        return EngineTuning.CURRENT.kernel() != null ? EngineTuning.CURRENT.kernel() : fallback;
     }
 
     static TernaryKernel byName(String choice) {

@@ -41,22 +41,17 @@ class TernaryKernelTest {
     /** The copy's policy: auto by the model's packed size; true and false as given; anything else refused by name. */
     @Test
     void columnLutCopyPolicy() {
-        String before = System.getProperty("ternstream.columnLut.copy");
-        try {
-            System.clearProperty("ternstream.columnLut.copy");
-            assertEquals(true, ColumnLutTernaryKernel.copyFor(3_440_640));         // the bundled model
-            assertEquals(false, ColumnLutTernaryKernel.copyFor(85L << 20));        // a 370M shape
-            System.setProperty("ternstream.columnLut.copy", "true");
-            assertEquals(true, ColumnLutTernaryKernel.copyFor(85L << 20));
-            System.setProperty("ternstream.columnLut.copy", "false");
-            assertEquals(false, ColumnLutTernaryKernel.copyFor(1));
-            System.setProperty("ternstream.columnLut.copy", "yes");
-            var e = assertThrows(IllegalArgumentException.class, () -> ColumnLutTernaryKernel.copyFor(1));
-            org.assertj.core.api.Assertions.assertThat(e.getMessage()).contains("ternstream.columnLut.copy").contains("yes");
-        } finally {
-            if (before == null) System.clearProperty("ternstream.columnLut.copy");
-            else System.setProperty("ternstream.columnLut.copy", before);
-        }
+        assertEquals(true, ColumnLutTernaryKernel.copyFor(tuning("auto"), 3_440_640));      // the bundled model
+        assertEquals(false, ColumnLutTernaryKernel.copyFor(tuning("auto"), 85L << 20));     // a 370M shape
+        assertEquals(true, ColumnLutTernaryKernel.copyFor(tuning("true"), 85L << 20));
+        assertEquals(false, ColumnLutTernaryKernel.copyFor(tuning("false"), 1));
+        var e = assertThrows(IllegalArgumentException.class, () -> tuning("yes"));
+        org.assertj.core.api.Assertions.assertThat(e.getMessage()).contains("ternstream.columnLut.copy").contains("yes");
+        assertThrows(IllegalArgumentException.class, () -> new EngineTuning(null, "auto", 0));
+    }
+
+    private static EngineTuning tuning(String copy) {
+        return new EngineTuning(null, copy, 7);
     }
 
     /** Rows past one block of the sweep (4096), both ways: the partial sums restart per block. */

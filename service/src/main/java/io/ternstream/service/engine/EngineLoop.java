@@ -17,6 +17,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.jboss.logging.Logger;
 
@@ -42,6 +43,7 @@ public final class EngineLoop implements Effects {
     private volatile boolean running = true;
     private volatile boolean accepting = true;
     private volatile boolean busy;
+    private final AtomicInteger waitingBatches = new AtomicInteger();
 
     /** The core is built by the caller with this loop as its {@link Effects}. */
     public void start(Function<Effects, SessionCore> coreFactory) {
@@ -51,6 +53,11 @@ public final class EngineLoop implements Effects {
 
     public boolean alive() {
         return thread != null && thread.isAlive();
+    }
+
+    /** Nothing to do and nothing waiting to be applied: the Kafka thread may wait long for records. */
+    boolean quiet() {
+        return !busy && inbox.isEmpty() && waitingBatches.get() == 0;
     }
 
     /** Whether new work is taken (false while draining for shutdown: it stays pending for the next owner). */
@@ -76,7 +83,7 @@ public final class EngineLoop implements Effects {
     // ---- called from the Kafka thread ----
 
     Outbox register(int partition) {
-        Outbox outbox = new Outbox();
+        Outbox outbox = new Outbox(waitingBatches);
         inbox.add(() -> outboxes.put(partition, outbox));
         return outbox;
     }
@@ -85,6 +92,7 @@ public final class EngineLoop implements Effects {
         inbox.add(() -> {
             core.dropPartition(partition);
             outboxes.remove(partition, outbox);
+            outbox.discard();
         });
     }
 
@@ -106,6 +114,9 @@ public final class EngineLoop implements Effects {
         try {
             while (running) {
                 Runnable message = core.hasWork() ? inbox.poll() : inbox.poll(IDLE_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+                if (message != null) {
+                    busy = true; // before the inbox looks empty: the Kafka thread must not start a long wait now
+                }
                 while (message != null) {
                     message.run();
                     message = inbox.poll();
@@ -113,7 +124,7 @@ public final class EngineLoop implements Effects {
                 if (core.hasWork()) {
                     core.tick();
                 }
-                publish();
+                publish(); // counted as waiting before busy may turn false
                 busy = core.hasWork();
             }
         } catch (InterruptedException e) {

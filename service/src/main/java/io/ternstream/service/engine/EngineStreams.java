@@ -49,7 +49,8 @@ public final class EngineStreams implements AutoCloseable {
         BoundedStoreMemory.configure(config.scheduler().storeMemory());
         var topology = EngineTopology.build(config.topics(), () -> new PromptTopicProcessor(loop, decoder, records, replies,
                 config.scheduler().pollInterval(), config.scheduler().sessionTtl(), metrics, config.topics().prompts()), replies);
-        this.streams = new KafkaStreams(topology, streamsProps);
+        this.streams = new KafkaStreams(topology, streamsProps,
+                new PacedClients(loop::quiet, config.scheduler().pollInterval()));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("the Kafka thread failed; replacing it (its partitions are taken up again)", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;

@@ -2,6 +2,7 @@ package io.ternstream.service.engine;
 
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -11,9 +12,23 @@ import java.util.function.Consumer;
  */
 final class Outbox {
     private final ConcurrentLinkedQueue<List<Outgoing>> batches = new ConcurrentLinkedQueue<>();
+    /** Batches waiting in every outbox of the instance, shared: zero means nothing waits to be applied. */
+    private final AtomicInteger waiting;
+
+    Outbox(AtomicInteger waiting) {
+        this.waiting = waiting;
+    }
 
     void add(List<Outgoing> batch) {
+        waiting.incrementAndGet();
         batches.add(batch);
+    }
+
+    /** Forgets what waits here (the partition left; its next owner redoes the work). */
+    void discard() {
+        while (batches.poll() != null) {
+            waiting.decrementAndGet();
+        }
     }
 
     boolean isEmpty() {
@@ -23,6 +38,7 @@ final class Outbox {
     /** Hands every waiting effect, in order, to the task (on the Kafka thread). */
     void drainTo(Consumer<Outgoing> task) {
         for (List<Outgoing> batch; (batch = batches.poll()) != null; ) {
+            waiting.decrementAndGet();
             batch.forEach(task);
         }
     }

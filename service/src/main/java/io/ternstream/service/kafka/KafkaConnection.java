@@ -26,6 +26,8 @@ import org.jboss.logging.Logger;
 public class KafkaConnection {
     private static final Logger LOG = Logger.getLogger(KafkaConnection.class);
 
+    private static final long IDLE_POLL_MILLIS = 100;
+
     private final ServiceConfig config;
     private volatile EmbeddedKafkaBroker embedded;
     private volatile String bootstrapServers;
@@ -93,7 +95,8 @@ public class KafkaConnection {
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, kafka.standbyReplicas());
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, scheduler.commitInterval().toMillis());
-        p.put(StreamsConfig.POLL_MS_CONFIG, Math.max(1, scheduler.pollInterval().toMillis()));
+        // the longest wait for records while the engine is quiet; while it works, PacedClients waits poll-interval
+        p.put(StreamsConfig.POLL_MS_CONFIG, IDLE_POLL_MILLIS);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, scheduler.stateCache());
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedStoreMemory.class.getName());
         p.put(StreamsConfig.STATE_DIR_CONFIG, kafka.stateDir().filter(s -> !s.isBlank())
