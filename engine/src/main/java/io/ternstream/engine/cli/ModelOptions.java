@@ -2,6 +2,7 @@ package io.ternstream.engine.cli;
 
 import io.ternstream.engine.Engine;
 import io.ternstream.engine.EngineOptions;
+import io.ternstream.engine.EngineOptions;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
@@ -13,7 +14,7 @@ final class ModelOptions {
 
     /** The bundled model, relative to the repository root the launcher passes as ternstream.home. */
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model folder (default: the bundled " + BUNDLED_MODEL + ")")
+    @Option(names = "--model", paramLabel = "DIR", description = "Hugging Face model folder (default: the bundled " + EngineOptions.BUNDLED_MODEL + ")")
     Path model;
 
     @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: all cores)")
@@ -21,7 +22,7 @@ final class ModelOptions {
 
     Path modelDir() {
         if (model != null) return model;
-        Path bundled = Path.of(System.getProperty("ternstream.home", ".")).resolve(io.ternstream.engine.EngineOptions.BUNDLED_MODEL);
+        Path bundled = Path.of(System.getProperty("ternstream.home", ".")).resolve(EngineOptions.BUNDLED_MODEL);
         if (!Files.isDirectory(bundled)) throw new IllegalArgumentException("no --model given and no bundled model at " + bundled);
         return bundled;
     }

@@ -1,6 +1,8 @@
 package io.ternstream.service.engine;
 
 import io.ternstream.service.config.ServiceConfig;
+import java.util.Map;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -31,6 +33,12 @@ final class EngineTopology {
     static final String DEAD_LETTERS_SINK = "dead-letters-out";
     static final String PROMPTS_SINK = "fork-imports-out";
 
+    /**
+     * Configs of the changelogs when Kafka Streams creates them: a record holds a whole session state
+     * (or a whole prompt), as large as the engine's producer sends (8 MiB); compacted by Streams.
+     */
+    private static final Map<String, String> CHANGELOG = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG, "8388608");
+
     private EngineTopology() {}
 
     static Topology build(ServiceConfig.Topics topics, ProcessorSupplier<String, byte[], String, byte[]> processor,
@@ -39,9 +47,9 @@ final class EngineTopology {
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), topics.prompts());
         topology.addProcessor(PROCESSOR, processor, SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(SESSIONS_STORE),
-                Serdes.String(), Serdes.ByteArray()).withCachingEnabled(), PROCESSOR);
+                Serdes.String(), Serdes.ByteArray()).withCachingEnabled().withLoggingEnabled(CHANGELOG), PROCESSOR);
         topology.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(PENDING_STORE),
-                Serdes.Long(), Serdes.ByteArray()).withCachingEnabled(), PROCESSOR);
+                Serdes.Long(), Serdes.ByteArray()).withCachingEnabled().withLoggingEnabled(CHANGELOG), PROCESSOR);
         topology.addSink(REPLIES_SINK, replies, new StringSerializer(), new ByteArraySerializer(), PROCESSOR);
         topology.addSink(DEAD_LETTERS_SINK, topics.deadLetters(), new StringSerializer(), new ByteArraySerializer(), PROCESSOR);
         topology.addSink(PROMPTS_SINK, topics.prompts(), new StringSerializer(), new ByteArraySerializer(), PROCESSOR);
