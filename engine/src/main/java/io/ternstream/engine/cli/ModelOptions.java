@@ -2,7 +2,6 @@ package io.ternstream.engine.cli;
 
 import io.ternstream.engine.Engine;
 import io.ternstream.engine.EngineOptions;
-import io.ternstream.engine.EngineOptions;
 import picocli.CommandLine.Option;
 
 import java.io.IOException;
