@@ -32,6 +32,7 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.micrometer.core.instrument.Meter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +44,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -313,7 +316,7 @@ class KubernetesManifestsTest {
 
     @ParameterizedTest
     @MethodSource("kustomizations")
-    void kedaScalesTheEngineOnPromptLagWithinThePartitionCount(String dir) {
+    void kedaScalesTheEngineOnSessionsWithWorkAndPromptLagWithinThePartitionCount(String dir) {
         Rendered r = render(dir);
         List<GenericKubernetesResource> scaled = r.custom("ScaledObject");
         assertEquals(1, scaled.size());
@@ -337,17 +340,19 @@ class KubernetesManifestsTest {
 
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> triggers = (List<Map<String, Object>>) Rendered.at(so, "spec", "triggers");
-        assertEquals(1, triggers.size());
-        assertEquals("kafka", triggers.getFirst().get("type"));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> md = (Map<String, Object>) triggers.getFirst().get("metadata");
+        assertEquals(List.of("prometheus", "kafka"), triggers.stream().map(t -> t.get("type")).toList(),
+                "engines scale on their sessions with work and on the prompts' consumer lag");
+        for (Map<String, Object> trigger : triggers) {
+            for (Object v : ((Map<?, ?>) trigger.get("metadata")).values()) {
+                assertTrue(v instanceof String, "KEDA trigger metadata values are strings: " + v);
+            }
+        }
+        checkSessionsTrigger(r, metadata(triggers.get(0)));
+        Map<String, Object> md = metadata(triggers.get(1));
         assertTrue(Set.of("bootstrapServers", "consumerGroup", "topic", "lagThreshold", "activationLagThreshold",
                 "offsetResetPolicy", "allowIdleConsumers", "scaleToZeroOnInvalidOffset", "excludePersistentLag",
                 "limitToPartitionsWithLag", "partitionLimitation", "sasl", "tls", "version").containsAll(md.keySet()),
                 "kafka trigger metadata " + md.keySet());
-        for (Object v : md.values()) {
-            assertTrue(v instanceof String, "KEDA trigger metadata values are strings: " + v);
-        }
         assertEquals(bootstrap(r), md.get("bootstrapServers"));
         assertEquals(CONFIG.topic("prompts"), md.get("topic"));
         assertEquals(engineSetting(r, ServiceSettings.GROUP_ID), md.get("consumerGroup"),
@@ -356,6 +361,41 @@ class KubernetesManifestsTest {
         assertTrue(Integer.parseInt((String) md.get("lagThreshold")) > 0);
         // Kafka Streams' consumers start at the earliest offset when the group has none
         assertEquals("earliest", md.get("offsetResetPolicy"), "KEDA counts lag from where the service starts reading");
+    }
+
+    /**
+     * The Prometheus trigger: a query over metrics the engine exports, restricted to this installation's
+     * namespace, and a per-pod target.
+     */
+    private static void checkSessionsTrigger(Rendered r, Map<String, Object> md) {
+        assertTrue(Set.of("serverAddress", "query", "threshold", "activationThreshold", "namespace", "customHeaders",
+                "ignoreNullValues", "queryParameters", "unsafeSsl", "authModes").containsAll(md.keySet()),
+                "prometheus trigger metadata " + md.keySet());
+        assertTrue(((String) md.get("serverAddress")).matches("https?://[a-z0-9.-]+(:\\d+)?(/.*)?"), "serverAddress " + md.get("serverAddress"));
+        assertTrue(Double.parseDouble((String) md.get("threshold")) > 0, "threshold: sessions with work one pod should carry");
+        String query = (String) md.get("query");
+        Map<String, Meter.Type> exported = EngineMetrics.series();
+        Matcher metric = Pattern.compile("ternstream_[a-z0-9_]+").matcher(query);
+        List<String> named = new ArrayList<>();
+        while (metric.find()) {
+            named.add(metric.group());
+        }
+        assertFalse(named.isEmpty(), "the query names no engine metric: " + query);
+        for (String name : named) {
+            assertTrue(exported.containsKey(name), "the query asks for " + name + ", which the engine does not export "
+                    + "(Prometheus would answer with nothing and KEDA would never scale on it); it exports " + exported.keySet());
+        }
+        assertTrue(query.contains("ternstream_sessions_active"), "the query measures the sessions with work: " + query);
+        String namespace = r.one(StatefulSet.class, ENGINE).getMetadata().getNamespace();
+        if (namespace != null) {
+            assertTrue(query.contains("namespace=\"" + namespace + "\""),
+                    "the query must count only the engines of namespace " + namespace + ": " + query);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> metadata(Map<String, Object> trigger) {
+        return (Map<String, Object>) trigger.get("metadata");
     }
 
     @ParameterizedTest
