@@ -6,18 +6,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
 /**
- * docker-compose.yml: a KRaft broker of the project's Kafka version, the service's topics with the
- * partition counts and settings the service expects, engine and gateway from the image the Dockerfile
- * builds, environment names the service reads, and Prometheus scraping Quarkus' /q/metrics.
+ * docker-compose.yml: a KRaft broker of the project's Kafka version, the service's topics and the
+ * engine's store changelogs with the partition counts and settings the service and Kafka Streams expect,
+ * engine and gateway from the image the Dockerfile builds, environment names the service reads, a
+ * volume per engine for its stores, and Prometheus scraping Quarkus' /q/metrics.
  */
 class ComposeTest {
 
@@ -43,7 +47,7 @@ class ComposeTest {
     }
 
     @Test
-    void topicsAreTheServiceTopicsWithStateCompactedAndCoPartitioned() {
+    void topicsAreTheServiceTopicsAndTheStoreChangelogsCompactedAndCoPartitioned() {
         Map<String, Compose.TopicSpec> topics = compose.topicsCreatedBy("kafka-init").stream()
                 .collect(Collectors.toMap(Compose.TopicSpec::name, t -> t));
         Map<String, String> engineEnv = compose.environment("engine");
@@ -54,11 +58,24 @@ class ComposeTest {
             assertNotNull(topics.get(name), "kafka-init does not create " + name);
             byLogical.put(t.getKey(), topics.get(name));
         }
-        assertEquals(ServiceSettings.TOPIC_PROPERTIES.size(), topics.size(), "kafka-init creates exactly the service's topics");
-        assertEquals("compact", byLogical.get("state").config().get("cleanup.policy"));
-        assertEquals(byLogical.get("prompts").partitions(), byLogical.get("state").partitions(),
-                "state and prompts must have the same partition count");
-        for (Compose.TopicSpec t : List.of(byLogical.get("prompts"), byLogical.get("state"))) {
+        String applicationId = engineSetting(ServiceSettings.GROUP_ID);
+        Map<String, Set<String>> stores = EngineStores.sourcesByStore(CONFIG);
+        List<Compose.TopicSpec> wholeStates = new ArrayList<>(List.of(byLogical.get("prompts")));
+        for (var store : stores.entrySet()) {
+            String name = EngineStores.changelog(applicationId, store.getKey());
+            Compose.TopicSpec changelog = topics.get(name);
+            assertNotNull(changelog, "kafka-init does not create " + name + ", the changelog of store " + store.getKey()
+                    + " (Kafka Streams would create it with the broker's default record size)");
+            assertEquals("compact", changelog.config().get("cleanup.policy"), name);
+            for (String source : store.getValue()) {
+                assertEquals(topics.get(source).partitions(), changelog.partitions(),
+                        name + " must have the partition count of " + source);
+            }
+            wholeStates.add(changelog);
+        }
+        assertEquals(ServiceSettings.TOPIC_PROPERTIES.size() + stores.size(), topics.size(),
+                "kafka-init creates exactly the service's topics and the store changelogs");
+        for (Compose.TopicSpec t : wholeStates) {
             assertTrue(Long.parseLong(t.config().getOrDefault("max.message.bytes", "1048588"))
                     >= KubernetesManifestsTest.SERVICE_MAX_RECORD_BYTES, t.name() + " must accept a whole session state");
         }
@@ -106,6 +123,35 @@ class ComposeTest {
     }
 
     @Test
+    void eachEngineKeepsItsStoresOnItsOwnVolumeWhichTheImageMakesWritable() {
+        String stateDir = compose.environment("engine").get(ServiceSettings.envName(ServiceSettings.STATE_DIR));
+        assertNotNull(stateDir, "the engine sets no " + ServiceSettings.envName(ServiceSettings.STATE_DIR)
+                + ": its stores would be restored from the changelogs in full on every restart");
+        List<String> volumes = compose.service("engine").path("volumes").valueStream().map(JsonNode::asText).toList();
+        // an anonymous volume ("/path"): every replica of --scale gets its own, kept across restarts;
+        // a named or bind-mounted one would be shared by the replicas, and two Streams instances must
+        // never share a state folder
+        assertTrue(volumes.contains(stateDir), "the engine's state dir " + stateDir
+                + " must be an anonymous volume (one per replica), volumes: " + volumes);
+        String run = DockerfileTest.load().runtime().all("RUN").stream().map(Dockerfile.Instruction::arguments)
+                .reduce("", String::concat);
+        Matcher chown = Pattern.compile("chown\\s+(\\d+):\\d+((?:\\s+/[^\\s&;\\\\]+)+)").matcher(run);
+        boolean owned = false;
+        while (chown.find()) {
+            owned |= Integer.parseInt(chown.group(1)) == DockerfileTest.runtimeUid()
+                    && List.of(chown.group(2).trim().split("\\s+")).contains(stateDir);
+        }
+        assertTrue(run.contains("mkdir -p") && run.contains(stateDir) && owned, "the image must create " + stateDir
+                + " owned by its user, or a new volume there is root's and the engine cannot write its stores");
+        assertTrue(CONFIG.allowedValues(ServiceSettings.DELIVERY).contains(engineSetting(ServiceSettings.DELIVERY)));
+    }
+
+    /** A property's value for the compose engine: its environment, else the service's default. */
+    private String engineSetting(String property) {
+        return compose.environment("engine").getOrDefault(ServiceSettings.envName(property), CONFIG.value(property));
+    }
+
+    @Test
     void prometheusScrapesTheMetricsEndpointOfEngineAndGateway() {
         JsonNode prometheus = compose.service("prometheus");
         String mount = prometheus.path("volumes").valueStream().map(JsonNode::asText)
@@ -130,7 +176,8 @@ class ComposeTest {
         long grace = seconds(compose.service("engine").path("stop_grace_period").asText());
         long drain = KubernetesManifestsTest.drainSeconds(
                 compose.environment("engine").get(ServiceSettings.envName(ServiceSettings.DRAIN_TIMEOUT)));
-        assertTrue(grace >= drain + 10, "stop_grace_period " + grace + " s, drain " + drain + " s");
+        assertTrue(grace >= drain + KubernetesManifestsTest.STREAMS_CLOSE_SECONDS, "stop_grace_period " + grace
+                + " s, drain " + drain + " s, Kafka Streams' close " + KubernetesManifestsTest.STREAMS_CLOSE_SECONDS + " s");
     }
 
     /** A compose duration ("120s", "2m", "1m30s") in seconds. */

@@ -15,6 +15,7 @@ import io.fabric8.kubernetes.api.model.HTTPGetAction;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.IntOrString;
 import io.fabric8.kubernetes.api.model.Namespace;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
 import io.fabric8.kubernetes.api.model.PodSecurityContext;
 import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Probe;
@@ -23,6 +24,7 @@ import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeMount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
@@ -30,16 +32,20 @@ import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.micrometer.core.instrument.Meter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -49,8 +55,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Every kustomization under k8s/ renders, parses with the fabric8 Kubernetes model without unknown
  * fields, and keeps the invariants the service and Kafka need: the service's image, ports, environment
- * names and health endpoints; topics as the service expects them; no more engine pods than prompt
- * partitions; static group membership; a restricted security context.
+ * names and health endpoints; topics and store changelogs as the service and Kafka Streams expect them;
+ * no more engine pods than prompt partitions; static group membership; a volume for the session stores;
+ * standbys and delivery the cluster can carry; a restricted security context.
  */
 class KubernetesManifestsTest {
 
@@ -60,6 +67,12 @@ class KubernetesManifestsTest {
 
     /** Environment variables that are not Quarkus configuration: read by the JVM, DJL or used for $(...) expansion. */
     static final Set<String> NON_CONFIG_ENV = Set.of("POD_NAME", "JDK_JAVA_OPTIONS", "DJL_CACHE_DIR", "OPT_OUT_TRACKING");
+
+    /**
+     * What the engine gives Kafka Streams' close after the drain (EngineStreams.close): its last commit and
+     * leaving the group. The grace period must cover it, or the pod is killed before its partitions move.
+     */
+    static final long STREAMS_CLOSE_SECONDS = 30;
 
     /** Producer max.request.size of the service (KafkaConnection.producerProperties): topics must accept it. */
     static final int SERVICE_MAX_RECORD_BYTES = 8 * 1024 * 1024;
@@ -244,7 +257,7 @@ class KubernetesManifestsTest {
 
     @ParameterizedTest
     @MethodSource("kustomizations")
-    void topicsAreTheServiceTopicsWithStateCompactedAndCoPartitioned(String dir) {
+    void topicsAreTheServiceTopicsAndTheStoreChangelogsCompactedAndCoPartitioned(String dir) {
         Rendered r = render(dir);
         Map<String, String> cm = r.config();
         Map<String, GenericKubernetesResource> byLogical = new HashMap<>();
@@ -252,20 +265,30 @@ class KubernetesManifestsTest {
             String name = cm.getOrDefault(ServiceSettings.envName(t.getValue()), CONFIG.topic(t.getKey()));
             assertEquals(CONFIG.topic(t.getKey()), name, "ConfigMap renames topic " + t.getKey()
                     + "; keep the service default so docker-compose, clients and k8s agree");
-            byLogical.put(t.getKey(), r.custom("KafkaTopic", k -> name.equals(topicName(k)), "for topic " + name));
+            byLogical.put(t.getKey(), topic(r, name));
         }
-        assertEquals(ServiceSettings.TOPIC_PROPERTIES.size(), r.custom("KafkaTopic").size(), "one KafkaTopic per service topic");
-        GenericKubernetesResource prompts = byLogical.get("prompts");
-        GenericKubernetesResource state = byLogical.get("state");
+        // Kafka Streams names each store's changelog after the application id, which is the group id
+        String applicationId = engineSetting(r, ServiceSettings.GROUP_ID);
+        Map<String, Set<String>> stores = EngineStores.sourcesByStore(CONFIG);
+        for (var store : stores.entrySet()) {
+            GenericKubernetesResource changelog = topic(r, EngineStores.changelog(applicationId, store.getKey()));
+            assertEquals("compact", config(changelog).get("cleanup.policy"),
+                    topicName(changelog) + ": a store's changelog must be compacted (restores read the latest record per key)");
+            for (String source : store.getValue()) {
+                assertEquals(partitions(topic(r, source)), partitions(changelog), topicName(changelog)
+                        + " must have the partition count of " + source + " (partition N of each feeds task N)");
+            }
+        }
+        assertEquals(ServiceSettings.TOPIC_PROPERTIES.size() + stores.size(), r.custom("KafkaTopic").size(),
+                "one KafkaTopic per service topic and per store changelog (stores " + stores.keySet() + ")");
         assertEquals("false", cm.get(ServiceSettings.envName(ServiceSettings.TOPICS_CREATE)),
                 "Strimzi owns the topics: the service must not create them with its default partition count");
-        for (GenericKubernetesResource t : List.of(prompts, state)) {
+        List<GenericKubernetesResource> wholeStates = new ArrayList<>(List.of(byLogical.get("prompts")));
+        stores.keySet().forEach(store -> wholeStates.add(topic(r, EngineStores.changelog(applicationId, store))));
+        for (GenericKubernetesResource t : wholeStates) {
             assertTrue(Long.parseLong(config(t).getOrDefault("max.message.bytes", "1048588")) >= SERVICE_MAX_RECORD_BYTES,
-                    topicName(t) + " must accept a whole session state (fork imports, snapshots)");
+                    topicName(t) + " must accept a whole session state (fork imports, session records, pending prompts)");
         }
-        assertEquals("compact", config(state).get("cleanup.policy"), "the state topic must be compacted");
-        assertEquals(partitions(prompts), partitions(state),
-                "state and prompts must have the same partition count (restore reads partition N of state for partition N of prompts)");
         for (String logical : List.of("prompts", "replies", "dead-letters")) {
             assertNotEquals("compact", config(byLogical.get(logical)).get("cleanup.policy"), logical + " must not be compacted");
         }
@@ -285,7 +308,7 @@ class KubernetesManifestsTest {
             assertTrue(cluster == null || cluster.equals(c), "all topics in one cluster");
             cluster = c;
         }
-        assertEquals(String.valueOf(partitions(prompts)), cm.get(ServiceSettings.envName(ServiceSettings.TOPICS_PARTITIONS)),
+        assertEquals(String.valueOf(partitions(byLogical.get("prompts"))), cm.get(ServiceSettings.envName(ServiceSettings.TOPICS_PARTITIONS)),
                 "the gateway creates its reply and owners topics with ternstream.topics.partitions: keep it the prompts' count");
         assertEquals(cluster + "-kafka-bootstrap", bootstrap(r).split(":")[0],
                 "bootstrap servers are the Strimzi cluster's bootstrap Service");
@@ -293,7 +316,7 @@ class KubernetesManifestsTest {
 
     @ParameterizedTest
     @MethodSource("kustomizations")
-    void kedaScalesTheEngineOnPromptLagWithinThePartitionCount(String dir) {
+    void kedaScalesTheEngineOnSessionsWithWorkAndPromptLagWithinThePartitionCount(String dir) {
         Rendered r = render(dir);
         List<GenericKubernetesResource> scaled = r.custom("ScaledObject");
         assertEquals(1, scaled.size());
@@ -307,7 +330,7 @@ class KubernetesManifestsTest {
         StatefulSet engine = r.one(StatefulSet.class, (String) Rendered.at(so, "spec", "scaleTargetRef", "name"));
         assertEquals(ENGINE, engine.getMetadata().getName());
 
-        int partitions = partitions(r.custom("KafkaTopic", k -> CONFIG.topic("prompts").equals(topicName(k)), "prompts"));
+        int partitions = partitions(topic(r, CONFIG.topic("prompts")));
         int min = ((Number) Rendered.at(so, "spec", "minReplicaCount")).intValue();
         int max = ((Number) Rendered.at(so, "spec", "maxReplicaCount")).intValue();
         assertTrue(min >= 1, "engines never scale to zero (model load before the first token)");
@@ -317,24 +340,62 @@ class KubernetesManifestsTest {
 
         @SuppressWarnings("unchecked")
         List<Map<String, Object>> triggers = (List<Map<String, Object>>) Rendered.at(so, "spec", "triggers");
-        assertEquals(1, triggers.size());
-        assertEquals("kafka", triggers.getFirst().get("type"));
-        @SuppressWarnings("unchecked")
-        Map<String, Object> md = (Map<String, Object>) triggers.getFirst().get("metadata");
+        assertEquals(List.of("prometheus", "kafka"), triggers.stream().map(t -> t.get("type")).toList(),
+                "engines scale on their sessions with work and on the prompts' consumer lag");
+        for (Map<String, Object> trigger : triggers) {
+            for (Object v : ((Map<?, ?>) trigger.get("metadata")).values()) {
+                assertTrue(v instanceof String, "KEDA trigger metadata values are strings: " + v);
+            }
+        }
+        checkSessionsTrigger(r, metadata(triggers.get(0)));
+        Map<String, Object> md = metadata(triggers.get(1));
         assertTrue(Set.of("bootstrapServers", "consumerGroup", "topic", "lagThreshold", "activationLagThreshold",
                 "offsetResetPolicy", "allowIdleConsumers", "scaleToZeroOnInvalidOffset", "excludePersistentLag",
                 "limitToPartitionsWithLag", "partitionLimitation", "sasl", "tls", "version").containsAll(md.keySet()),
                 "kafka trigger metadata " + md.keySet());
-        for (Object v : md.values()) {
-            assertTrue(v instanceof String, "KEDA trigger metadata values are strings: " + v);
-        }
         assertEquals(bootstrap(r), md.get("bootstrapServers"));
         assertEquals(CONFIG.topic("prompts"), md.get("topic"));
-        assertEquals(CONFIG.require(ServiceSettings.GROUP_ID), md.get("consumerGroup"), "the engines' consumer group");
+        assertEquals(engineSetting(r, ServiceSettings.GROUP_ID), md.get("consumerGroup"),
+                "the engines' consumer group (their Kafka Streams application id)");
         assertEquals("false", md.get("allowIdleConsumers"), "no replicas beyond the partition count");
         assertTrue(Integer.parseInt((String) md.get("lagThreshold")) > 0);
-        // the service's prompt consumer starts at the earliest offset (KafkaConnection.promptConsumerProperties)
+        // Kafka Streams' consumers start at the earliest offset when the group has none
         assertEquals("earliest", md.get("offsetResetPolicy"), "KEDA counts lag from where the service starts reading");
+    }
+
+    /**
+     * The Prometheus trigger: a query over metrics the engine exports, restricted to this installation's
+     * namespace, and a per-pod target.
+     */
+    private static void checkSessionsTrigger(Rendered r, Map<String, Object> md) {
+        assertTrue(Set.of("serverAddress", "query", "threshold", "activationThreshold", "namespace", "customHeaders",
+                "ignoreNullValues", "queryParameters", "unsafeSsl", "authModes").containsAll(md.keySet()),
+                "prometheus trigger metadata " + md.keySet());
+        assertTrue(((String) md.get("serverAddress")).matches("https?://[a-z0-9.-]+(:\\d+)?(/.*)?"), "serverAddress " + md.get("serverAddress"));
+        assertTrue(Double.parseDouble((String) md.get("threshold")) > 0, "threshold: sessions with work one pod should carry");
+        String query = (String) md.get("query");
+        Map<String, Meter.Type> exported = EngineMetrics.series();
+        Matcher metric = Pattern.compile("ternstream_[a-z0-9_]+").matcher(query);
+        List<String> named = new ArrayList<>();
+        while (metric.find()) {
+            named.add(metric.group());
+        }
+        assertFalse(named.isEmpty(), "the query names no engine metric: " + query);
+        for (String name : named) {
+            assertTrue(exported.containsKey(name), "the query asks for " + name + ", which the engine does not export "
+                    + "(Prometheus would answer with nothing and KEDA would never scale on it); it exports " + exported.keySet());
+        }
+        assertTrue(query.contains("ternstream_sessions_active"), "the query measures the sessions with work: " + query);
+        String namespace = r.one(StatefulSet.class, ENGINE).getMetadata().getNamespace();
+        if (namespace != null) {
+            assertTrue(query.contains("namespace=\"" + namespace + "\""),
+                    "the query must count only the engines of namespace " + namespace + ": " + query);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> metadata(Map<String, Object> trigger) {
+        return (Map<String, Object>) trigger.get("metadata");
     }
 
     @ParameterizedTest
@@ -350,6 +411,66 @@ class KubernetesManifestsTest {
         assertTrue(instance > podName, instanceEnv + " must follow POD_NAME so $(POD_NAME) expands");
         assertEquals("$(POD_NAME)", env.get(instance).getValue());
         assertTrue(CONFIG.declared().contains(ServiceSettings.GROUP_INSTANCE_ID), instanceEnv + " is not a service property");
+    }
+
+    @ParameterizedTest
+    @MethodSource("kustomizations")
+    void enginesKeepTheirStoresOnTheirOwnVolumeAtTheStateDir(String dir) {
+        StatefulSet engine = render(dir).one(StatefulSet.class, ENGINE);
+        Container c = engine.getSpec().getTemplate().getSpec().getContainers().getFirst();
+        String stateDir = env(c, ServiceSettings.envName(ServiceSettings.STATE_DIR));
+        assertTrue(CONFIG.declared().contains(ServiceSettings.STATE_DIR), ServiceSettings.STATE_DIR + " is not a service property");
+        assertTrue(stateDir.startsWith("/"), "state dir " + stateDir + " must be absolute");
+        Path state = Path.of(stateDir).normalize();
+        // the root filesystem is read-only: the folder must be on a mounted volume
+        VolumeMount mount = c.getVolumeMounts().stream().filter(m -> state.startsWith(Path.of(m.getMountPath()).normalize()))
+                .max(Comparator.comparingInt(m -> Path.of(m.getMountPath()).getNameCount()))
+                .orElseThrow(() -> new AssertionError(dir + ": nothing is mounted at " + stateDir));
+        assertFalse(Boolean.TRUE.equals(mount.getReadOnly()), "the state volume is mounted read-only");
+        // a volume per pod, kept across its restarts: a restarted pod restores only the changelogs' tail,
+        // and no two instances ever share a state folder
+        PersistentVolumeClaim claim = engine.getSpec().getVolumeClaimTemplates().stream()
+                .filter(t -> t.getMetadata().getName().equals(mount.getName())).findFirst()
+                .orElseThrow(() -> new AssertionError(dir + ": " + stateDir + " is on volume " + mount.getName()
+                        + ", which is not one of the StatefulSet's volumeClaimTemplates"));
+        assertTrue(engine.getSpec().getTemplate().getSpec().getVolumes().stream().noneMatch(v -> v.getName().equals(mount.getName())),
+                "a pod volume named " + mount.getName() + " would shadow the claim template");
+        assertEquals(List.of("ReadWriteOnce"), claim.getSpec().getAccessModes());
+        assertNotNull(claim.getSpec().getResources().getRequests().get("storage"), "the state volume requests no storage");
+        // the volume is writable by the runtime user through fsGroup
+        assertEquals(DockerfileTest.runtimeUid(), engine.getSpec().getTemplate().getSpec().getSecurityContext().getFsGroup().intValue(),
+                "fsGroup makes the state volume writable by the image's user");
+    }
+
+    @ParameterizedTest
+    @MethodSource("kustomizations")
+    void standbyReplicasFitTheMinimumScale(String dir) {
+        Rendered r = render(dir);
+        int standbys = Integer.parseInt(engineSetting(r, ServiceSettings.STANDBY_REPLICAS));
+        int min = ((Number) Rendered.at(r.custom("ScaledObject").getFirst(), "spec", "minReplicaCount")).intValue();
+        assertTrue(standbys >= 0);
+        assertTrue(standbys == 0 || standbys < min, dir + ": " + standbys + " standby replicas need " + (standbys + 1)
+                + " engine pods, minReplicaCount is " + min + " (a standby never lives on its active's pod)");
+        if (dir.endsWith("/prod")) {
+            assertTrue(standbys >= 1, "prod keeps a standby of every partition's stores, so a partition whose pod"
+                    + " fails or drains is served at once instead of after restoring its whole changelog");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("kustomizations")
+    void exactlyOnceOnlyWhereTheClusterHasBrokersForTheTransactionLog(String dir) {
+        Rendered r = render(dir);
+        String delivery = engineSetting(r, ServiceSettings.DELIVERY);
+        assertTrue(CONFIG.allowedValues(ServiceSettings.DELIVERY).contains(delivery), dir + ": delivery " + delivery);
+        if (delivery.equals("exactly-once")) {
+            // the transaction state log's broker defaults: replication 3, min ISR 2
+            for (GenericKubernetesResource t : r.custom("KafkaTopic")) {
+                assertTrue(((Number) Rendered.at(t, "spec", "replicas")).intValue() >= 3
+                        && Integer.parseInt(config(t).getOrDefault("min.insync.replicas", "1")) >= 2,
+                        dir + ": exactly-once on a cluster with fewer than 3 brokers (" + topicName(t) + ")");
+            }
+        }
     }
 
     @ParameterizedTest
@@ -421,8 +542,9 @@ class KubernetesManifestsTest {
             long drain = drainSeconds(spec.getContainers().getFirst().getEnv().stream()
                     .filter(e -> e.getName().equals(ServiceSettings.envName(ServiceSettings.DRAIN_TIMEOUT)))
                     .map(EnvVar::getValue).findFirst().orElse(null));
-            assertTrue(grace >= drain + 10, w.getKey() + ": terminationGracePeriodSeconds " + grace
-                    + " must outlast the drain of in-flight turns (" + drain + " s) plus the final state writes and commit");
+            long close = w.getKey().equals(ENGINE) ? STREAMS_CLOSE_SECONDS : 10;
+            assertTrue(grace >= drain + close, w.getKey() + ": terminationGracePeriodSeconds " + grace
+                    + " must outlast the drain of in-flight turns (" + drain + " s) plus the close (" + close + " s)");
             var res = spec.getContainers().getFirst().getResources();
             for (String kind : List.of("cpu", "memory")) {
                 assertNotNull(res.getRequests().get(kind), w.getKey() + " requests " + kind);
@@ -570,6 +692,19 @@ class KubernetesManifestsTest {
     @SuppressWarnings("unchecked")
     static Map<String, Object> spec(GenericKubernetesResource r) {
         return (Map<String, Object>) Rendered.at(r, "spec");
+    }
+
+    /** The KafkaTopic whose topic name is {@code name}. */
+    static GenericKubernetesResource topic(Rendered r, String name) {
+        return r.custom("KafkaTopic", k -> name.equals(topicName(k)), "for topic " + name);
+    }
+
+    /** A property's value for the engine: its container's env, else the ConfigMap, else the service's default. */
+    static String engineSetting(Rendered r, String property) {
+        String env = ServiceSettings.envName(property);
+        Container c = r.one(StatefulSet.class, ENGINE).getSpec().getTemplate().getSpec().getContainers().getFirst();
+        return c.getEnv().stream().filter(e -> e.getName().equals(env)).map(EnvVar::getValue).findFirst()
+                .orElseGet(() -> r.config().getOrDefault(env, CONFIG.value(property)));
     }
 
     static String topicName(GenericKubernetesResource topic) {

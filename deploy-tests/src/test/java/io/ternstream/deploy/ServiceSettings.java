@@ -34,7 +34,13 @@ final class ServiceSettings {
     static final String ROLE = "ternstream.role";
     static final String HOME = "ternstream.home";
     static final String BOOTSTRAP_SERVERS = "ternstream.kafka.bootstrap-servers";
+    /** The consumer group, which is also the engine's Kafka Streams application id (the changelogs' prefix). */
     static final String GROUP_ID = "ternstream.kafka.group-id";
+    /** Folder of the engine's local session stores (RocksDB). */
+    static final String STATE_DIR = "ternstream.kafka.state-dir";
+    static final String STANDBY_REPLICAS = "ternstream.kafka.standby-replicas";
+    /** exactly-once | at-least-once. */
+    static final String DELIVERY = "ternstream.delivery";
     static final String SESSION_TIMEOUT = "ternstream.kafka.session-timeout";
     static final String TOPICS_CREATE = "ternstream.topics.create";
     static final String TOPICS_PARTITIONS = "ternstream.topics.partitions";
@@ -53,11 +59,13 @@ final class ServiceSettings {
     static final String GATEWAY_REQUIRE_API_KEYS = "ternstream.gateway.security.require-api-keys";
     static final Set<String> GATEWAY_PROPERTIES = Set.of(GATEWAY_REPLICA_ID, GATEWAY_API_KEY_HASHES, GATEWAY_REQUIRE_API_KEYS);
 
-    /** Logical topic -> property holding its name. */
+    /**
+     * Logical topic -> property holding its name. The engine's store changelogs are not among them: Kafka
+     * Streams names those after the group id ({@link EngineStores}).
+     */
     static final Map<String, String> TOPIC_PROPERTIES = orderedMap(
             "prompts", "ternstream.topics.prompts",
             "replies", "ternstream.topics.replies",
-            "state", "ternstream.topics.session-state",
             "dead-letters", "ternstream.topics.dead-letters");
 
     /** Quarkus settings a deployment may set although the service leaves them at their defaults. */
@@ -330,7 +338,7 @@ final class ServiceSettings {
         return b.isEmpty() ? "/" : b.toString();
     }
 
-    /** Default name of a logical topic (prompts, replies, state, dead-letters). */
+    /** Default name of a logical topic (prompts, replies, dead-letters). */
     String topic(String logical) {
         String property = TOPIC_PROPERTIES.get(logical);
         if (property == null) {
