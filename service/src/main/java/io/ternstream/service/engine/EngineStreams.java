@@ -8,7 +8,12 @@ import io.ternstream.service.ops.Tracing;
 import io.ternstream.service.session.CommandDecoder;
 import io.ternstream.service.session.SessionCore;
 import io.ternstream.service.session.SessionRecordCodec;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.processor.StateRestoreListener;
 import org.jboss.logging.Logger;
@@ -34,6 +40,8 @@ public final class EngineStreams implements AutoCloseable {
     private final EngineLoop loop = new EngineLoop();
     private final KafkaStreams streams;
     private final Runnable warmup;
+    /** The stores' folder when none is configured: this process's own, removed once Streams has closed. */
+    private final Path temporaryStateDir;
 
     public EngineStreams(ServiceConfig config, Engine engine, Properties streamsProps, Admin admin, ServiceMetrics metrics,
                          Tracing tracing) {
@@ -49,6 +57,10 @@ public final class EngineStreams implements AutoCloseable {
         BoundedStoreMemory.configure(config.scheduler().storeMemory());
         var topology = EngineTopology.build(config.topics(), () -> new PromptTopicProcessor(loop, decoder, records, replies,
                 config.scheduler().pollInterval(), config.scheduler().sessionTtl(), metrics, config.topics().prompts()), replies);
+        this.temporaryStateDir = streamsProps.containsKey(StreamsConfig.STATE_DIR_CONFIG) ? null : temporaryFolder();
+        if (temporaryStateDir != null) {
+            streamsProps.put(StreamsConfig.STATE_DIR_CONFIG, temporaryStateDir.toString());
+        }
         this.streams = new KafkaStreams(topology, streamsProps,
                 new PacedClients(loop::quiet, config.scheduler().pollInterval()));
         streams.setUncaughtExceptionHandler(e -> {
@@ -97,6 +109,25 @@ public final class EngineStreams implements AutoCloseable {
         // the drain's last effects reach Kafka in the final commit that close() makes
         streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(Duration.ofSeconds(30)));
         loop.stop();
+        if (temporaryStateDir != null) {
+            deleteTree(temporaryStateDir);
+        }
+    }
+
+    private static Path temporaryFolder() {
+        try {
+            return Files.createTempDirectory("ternstream-state-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a folder for the session stores", e);
+        }
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+        } catch (IOException | RuntimeException e) {
+            LOG.debugf("temporary state folder %s not removed: %s", dir, e.getMessage());
+        }
     }
 
     /** Logs and counts what each store partition restored from its changelog. */

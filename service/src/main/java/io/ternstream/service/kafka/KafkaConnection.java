@@ -99,8 +99,8 @@ public class KafkaConnection {
         p.put(StreamsConfig.POLL_MS_CONFIG, IDLE_POLL_MILLIS);
         p.put(StreamsConfig.STATESTORE_CACHE_MAX_BYTES_CONFIG, scheduler.stateCache());
         p.put(StreamsConfig.ROCKSDB_CONFIG_SETTER_CLASS_CONFIG, BoundedStoreMemory.class.getName());
-        p.put(StreamsConfig.STATE_DIR_CONFIG, kafka.stateDir().filter(s -> !s.isBlank())
-                .orElseGet(() -> temporaryStateDir().toString()));
+        // without a configured folder, EngineStreams uses a temporary one of its own
+        kafka.stateDir().filter(s -> !s.isBlank()).ifPresent(dir -> p.put(StreamsConfig.STATE_DIR_CONFIG, dir));
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) kafka.sessionTimeout().toMillis());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
@@ -114,25 +114,6 @@ public class KafkaConnection {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
         p.put(StreamsConfig.CLIENT_ID_CONFIG, "ternstream-engine-" + ProcessHandle.current().pid());
         return p;
-    }
-
-    /** A state folder for this process only, removed at exit: without a configured folder nothing is reused. */
-    private static java.nio.file.Path temporaryStateDir() {
-        try {
-            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("ternstream-state-");
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
-            return dir;
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot create a state folder", e);
-        }
-    }
-
-    private static void deleteTree(java.nio.file.Path dir) {
-        try (var paths = java.nio.file.Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
-        } catch (java.io.IOException | RuntimeException e) {
-            // a leftover temporary folder is harmless
-        }
     }
 
     /** A consumer that assigns partitions itself and never joins a group (the gateway's readers). */
