@@ -100,6 +100,22 @@ class ServiceIT {
     }
 
     @Test
+    void aRepeatedRequestIdIsAnsweredWithTheOriginalCompleteEvent() {
+        kafka.send(sampled("dup-a", "r1", List.of(3, 4, 5), 6));
+        awaitCompleted("dup-a", "r1");
+        TurnCompleteEvent original = kafka.completion("dup-a", "r1");
+        int before = kafka.events("dup-a").size();
+
+        kafka.send(sampled("dup-a", "r1", List.of(3, 4, 5), 6)); // a client retrying after a lost connection
+        await("the retry is answered").atMost(TIMEOUT).until(() -> kafka.events("dup-a").size() > before);
+
+        List<Clients.Received> answer = kafka.events("dup-a").subList(before, kafka.events("dup-a").size());
+        assertEquals(List.of(original), answer.stream().map(Clients.Received::event).toList(),
+                "the same complete event (same seq, usage and finish reason), and the turn is not run again");
+        assertTrue(service.metric("ternstream_requests_duplicate_total") >= 1);
+    }
+
+    @Test
     void fiftyConcurrentSessionsAllCompleteEachInOrder() {
         List<String> sessions = IntStream.range(0, 50).mapToObj(i -> "many-" + i).toList();
         for (String s : sessions) {
