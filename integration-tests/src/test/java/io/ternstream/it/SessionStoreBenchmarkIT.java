@@ -16,9 +16,9 @@ import org.junit.jupiter.api.Test;
  * What the engine role's session stores cost and buy, measured in one run (bench profile only):
  * <ol>
  *   <li>failover: many idle sessions on two instances, kill -9 of one, then the time until every probe
- *       session answers its first token, without and with a standby replica;</li>
- *   <li>memory and idle CPU: resident memory before and after the sessions were created, CPU seconds of
- *       an idle instance over ten seconds;</li>
+ *       session answers its first token, without and with a standby replica; CPU of an idle instance;</li>
+ *   <li>memory: one engine with a bounded heap, resident memory and sessions held in memory after a first
+ *       and after a second wave of new sessions (held on the heap, each would cost its record);</li>
  *   <li>exactly-once against at-least-once: first-token and per-token latency at a read_committed
  *       consumer, the two modes run one after the other on the same broker.</li>
  * </ol>
@@ -38,6 +38,7 @@ class SessionStoreBenchmarkIT {
         for (int standbys : new int[] {0, 1}) {
             failover(standbys);
         }
+        memory();
         for (String delivery : List.of("at-least-once", "exactly-once")) {
             latency(delivery);
         }
@@ -56,7 +57,6 @@ class SessionStoreBenchmarkIT {
                      ServiceProcess.PRODUCTION_JVM, standby)) {
             await().atMost(Duration.ofSeconds(120)).until(() -> a.metric("ternstream_partitions_assigned") == 2
                     && b.metric("ternstream_partitions_assigned") == 2);
-            double rssBefore = a.residentMib();
             long t0 = System.nanoTime();
             for (int turn = 0; turn < TURNS; turn++) {
                 String request = "t" + turn;
@@ -68,8 +68,7 @@ class SessionStoreBenchmarkIT {
             report("standby %d: %d turns in %.1f s", standbys, SESSIONS * TURNS, (System.nanoTime() - t0) / 1e9);
             double cpu0 = a.cpuSeconds();
             Thread.sleep(10_000); // an idle instance: what its threads cost when no one chats
-            report("  idle engine instance: %.1f%% of one core over 10 s; RSS %.0f MiB before the sessions, %.0f MiB after",
-                    (a.cpuSeconds() - cpu0) * 10, rssBefore, a.residentMib());
+            report("  idle instance (engine and gateway roles): %.1f%% of one core over 10 s", (a.cpuSeconds() - cpu0) * 10);
             long killed = System.nanoTime();
             a.kill9();
             List<Integer> probes = IntStream.range(0, PROBES).map(i -> i * (SESSIONS / PROBES)).boxed().toList();
@@ -84,6 +83,29 @@ class SessionStoreBenchmarkIT {
             Collections.sort(firstTokens);
             report("  kill -9 of one of two: first token of every probe within %.0f ms (median %.0f ms) of the kill;"
                     + " the group's session timeout is 4 s", firstTokens.getLast(), firstTokens.get(firstTokens.size() / 2));
+        }
+    }
+
+    private void memory() throws Exception {
+        Broker.Topics topics = Broker.Topics.create("memory-bench", 4);
+        try (Clients kafka = new Clients(topics);
+             ServiceProcess engine = ServiceProcess.start("memory-bench", topics, ServiceProcess.BUNDLED_MODEL,
+                     List.of("-Xmx256m", "-XX:+UseSerialGC"), "-Dternstream.role=engine")) {
+            int wave = Integer.getInteger("ternstream.bench.wave", 10_000);
+            double[] rss = new double[3];
+            rss[0] = engine.residentMib();
+            for (int w = 1; w <= 2; w++) {
+                int first = (w - 1) * wave;
+                kafka.sendAll(IntStream.range(first, first + wave).mapToObj(i -> Clients.sampled("m" + i, "r",
+                        List.of(3 + i % 200, 7, 11, 13), 2)).toList());
+                await().atMost(Duration.ofMinutes(15)).pollInterval(Duration.ofMillis(500))
+                        .until(() -> IntStream.range(first, first + wave).allMatch(i -> kafka.completed("m" + i, "r")));
+                await().atMost(Duration.ofSeconds(30)).until(() -> engine.metric("ternstream_sessions_held") == 0);
+                rss[w] = engine.residentMib();
+            }
+            report("memory, one engine, -Xmx256m: RSS %.0f MiB at start, %.0f MiB after %d sessions, %.0f MiB after %d;"
+                    + " sessions held in memory once idle: %.0f", rss[0], rss[1], wave, rss[2], 2 * wave,
+                    engine.metric("ternstream_sessions_held"));
         }
     }
 
