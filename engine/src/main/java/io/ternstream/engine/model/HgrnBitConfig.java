@@ -37,7 +37,8 @@ public record HgrnBitConfig(
 
     public static final String MODEL_TYPE = "hgrn_bit";
     private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false);
+            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false)
+            .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true); // text after the object: a damaged file
 
     public HgrnBitConfig {
         if (!MODEL_TYPE.equals(modelType)) {
@@ -81,7 +82,9 @@ public record HgrnBitConfig(
 
     public static HgrnBitConfig parse(String json, String source) {
         try {
-            return JSON.readValue(json, HgrnBitConfig.class);
+            HgrnBitConfig config = JSON.readValue(json, HgrnBitConfig.class);
+            if (config == null) throw new ModelFormatException(source + ": invalid config.json: null instead of an object");
+            return config;
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new ModelFormatException(source + ": " + cause.getMessage(), e);
