@@ -1,37 +1,61 @@
 package io.ternstream.schemas;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.networknt.schema.Error;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaLocation;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import com.networknt.schema.serialization.JsonMapperFactory;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import tools.jackson.core.JacksonException;
+import tools.jackson.core.StreamReadConstraints;
+import tools.jackson.core.TokenStreamLocation;
+import tools.jackson.core.json.JsonFactory;
+import tools.jackson.databind.DeserializationFeature;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.MapperFeature;
+import tools.jackson.databind.json.JsonMapper;
 
 /**
- * JSON encoding and schema-checked decoding of every message. Decoding validates against the
- * message's JSON Schema before binding, so what reaches the service has passed the published
- * contract, and a rejection says which field broke which rule. Thread-safe.
+ * JSON encoding and schema-checked decoding of every message. Decoding parses the bytes once into a
+ * tree, validates that tree against the message's JSON Schema and binds the same tree to the record,
+ * so what reaches the service has passed the published contract, and a rejection says which field
+ * broke which rule. One Jackson (the validator's) does all three. Thread-safe.
  */
 public final class MessageCodec {
     /** Schema ids resolve to this classpath folder; nothing is ever fetched over the network. */
     public static final String SCHEMA_ID_PREFIX = "https://ternstream.invalid/schemas/";
     public static final String SCHEMA_RESOURCE_DIR = "ternstream/schemas/";
 
+    /**
+     * Limits of the reader, far above any valid message and far below what would hurt: a record is
+     * refused as malformed before its nesting can exhaust the validator's stack, or a claimed length
+     * can make the parser allocate. The largest valid value is a session state in base64 (a few
+     * hundred KB for the published models); the deepest valid nesting is four levels.
+     */
+    static final long MAX_DOCUMENT_BYTES = 16L << 20;
+    static final int MAX_STRING_CHARS = 16 << 20;
+    static final int MAX_NESTING_DEPTH = 32;
+    static final int MAX_NUMBER_CHARS = 64;
+    static final int MAX_NAME_CHARS = 256;
+    static final StreamReadConstraints READ_LIMITS = StreamReadConstraints.builder()
+            .maxDocumentLength(MAX_DOCUMENT_BYTES)
+            .maxStringLength(MAX_STRING_CHARS)
+            .maxNestingDepth(MAX_NESTING_DEPTH)
+            .maxNumberLength(MAX_NUMBER_CHARS)
+            .maxNameLength(MAX_NAME_CHARS)
+            .build();
+
     private static final int MAX_ERRORS_IN_MESSAGE = 5;
 
-    private final ObjectMapper mapper = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
-            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true);
+    private final JsonMapper mapper = JsonMapper.builder(JsonFactory.builder().streamReadConstraints(READ_LIMITS).build())
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .disable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY) // fields on the wire in declaration order
+            .build();
     private final Map<String, Schema> promptTopicSchemas = new LinkedHashMap<>();
     private final Map<String, Schema> replySchemas = new LinkedHashMap<>();
     private final Schema snapshotSchema;
@@ -64,7 +88,7 @@ public final class MessageCodec {
     public byte[] encode(Object message) {
         try {
             return mapper.writeValueAsBytes(message);
-        } catch (JsonProcessingException e) {
+        } catch (JacksonException e) {
             throw new IllegalArgumentException("cannot encode " + message.getClass().getSimpleName(), e);
         }
     }
@@ -72,7 +96,7 @@ public final class MessageCodec {
     public String encodeToString(Object message) {
         try {
             return mapper.writeValueAsString(message);
-        } catch (JsonProcessingException e) {
+        } catch (JacksonException e) {
             throw new IllegalArgumentException("cannot encode " + message.getClass().getSimpleName(), e);
         }
     }
@@ -91,7 +115,7 @@ public final class MessageCodec {
     public SessionSnapshot decodeSnapshot(byte[] json) throws ContractViolation {
         JsonNode tree = parse(json);
         String sessionId = safeId(text(tree, "sessionId"));
-        check(snapshotSchema, json, sessionId, null);
+        check(snapshotSchema, tree, sessionId, null);
         return bind(tree, SessionSnapshot.class, sessionId, null);
     }
 
@@ -105,7 +129,7 @@ public final class MessageCodec {
             throw new ContractViolation(ErrorCode.SCHEMA_VIOLATION,
                     "$.type: must be one of " + schemas.keySet() + " but is " + tree.get("type"), sessionId, requestId);
         }
-        check(schema, json, sessionId, requestId);
+        check(schema, tree, sessionId, requestId);
         return bind(tree, type, sessionId, requestId);
     }
 
@@ -116,8 +140,9 @@ public final class MessageCodec {
         JsonNode tree;
         try {
             tree = mapper.readTree(json);
-        } catch (IOException e) {
-            throw new ContractViolation(ErrorCode.MALFORMED_JSON, "not valid JSON: " + firstLine(e.getMessage()), null, null);
+        } catch (JacksonException e) {
+            throw new ContractViolation(ErrorCode.MALFORMED_JSON, "not valid JSON" + where(e.getLocation()) + ": "
+                    + firstLine(e.getOriginalMessage()), null, null);
         }
         if (tree == null || !tree.isObject()) {
             throw new ContractViolation(ErrorCode.MALFORMED_JSON,
@@ -126,19 +151,8 @@ public final class MessageCodec {
         return tree;
     }
 
-    /**
-     * Validates the record's bytes as read by the validator's own JSON reader (the one it would use for
-     * a string), without first writing the already parsed tree back out as a string: a prompt is decoded
-     * on the engine thread, ahead of its first token.
-     */
-    private void check(Schema schema, byte[] json, String sessionId, String requestId) throws ContractViolation {
-        List<Error> errors;
-        try {
-            errors = schema.validate(JsonMapperFactory.getInstance().readTree(json));
-        } catch (tools.jackson.core.JacksonException e) { // parse() has accepted it already; kept for safety
-            throw new ContractViolation(ErrorCode.MALFORMED_JSON, "not valid JSON: " + firstLine(e.getMessage()),
-                    sessionId, requestId);
-        }
+    private void check(Schema schema, JsonNode tree, String sessionId, String requestId) throws ContractViolation {
+        List<Error> errors = schema.validate(tree);
         if (!errors.isEmpty()) {
             String message = errors.stream().limit(MAX_ERRORS_IN_MESSAGE).map(MessageCodec::describe)
                     .collect(Collectors.joining("; "));
@@ -152,10 +166,18 @@ public final class MessageCodec {
     private <T> T bind(JsonNode tree, Class<T> type, String sessionId, String requestId) throws ContractViolation {
         try {
             return mapper.treeToValue(tree, type);
-        } catch (JsonProcessingException e) {
+        } catch (JacksonException e) {
             throw new ContractViolation(ErrorCode.SCHEMA_VIOLATION, "cannot bind: " + firstLine(e.getOriginalMessage()),
                     sessionId, requestId);
         }
+    }
+
+    /** " at line 1, column 18": where the reader gave up, as an editor counts. */
+    private static String where(TokenStreamLocation location) {
+        if (location == null || location.getLineNr() < 1) {
+            return "";
+        }
+        return " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 
     /** "$.params.temperature: must have a minimum value of 0" (JSONPath, which people read more easily). */
@@ -172,7 +194,7 @@ public final class MessageCodec {
 
     private static String text(JsonNode tree, String field) {
         JsonNode node = tree.get(field);
-        return node != null && node.isTextual() ? node.asText() : null;
+        return node != null && node.isString() ? node.stringValue() : null;
     }
 
     /** An id is only trusted for an error reply when it is itself valid. */
@@ -190,10 +212,6 @@ public final class MessageCodec {
 
     /** For tests and tools: the parsed tree of an encoded message. */
     public JsonNode tree(byte[] json) {
-        try {
-            return mapper.readTree(json);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        return mapper.readTree(json);
     }
 }

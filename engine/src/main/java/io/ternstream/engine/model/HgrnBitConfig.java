@@ -37,7 +37,8 @@ public record HgrnBitConfig(
 
     public static final String MODEL_TYPE = "hgrn_bit";
     private static final ObjectMapper JSON = new ObjectMapper()
-            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false);
+            .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, false)
+            .configure(DeserializationFeature.FAIL_ON_TRAILING_TOKENS, true); // text after the object: a damaged file
 
     public HgrnBitConfig {
         if (!MODEL_TYPE.equals(modelType)) {
@@ -52,8 +53,16 @@ public record HgrnBitConfig(
         require(hiddenSize > 0, "hidden_size must be positive, got " + hiddenSize);
         require(numHiddenLayers > 0, "num_hidden_layers must be positive, got " + numHiddenLayers);
         require(intermediateSizeOrNull == null || intermediateSizeOrNull > 0, "intermediate_size must be positive or null");
-        require((hiddenSize * expandRatio) % numHeads == 0, "hidden_size*expand_ratio must be divisible by num_heads");
+        require(Float.isFinite(rmsNormEps), "rms_norm_eps must be a finite number, got " + rmsNormEps);
+        long mixer = (long) hiddenSize * expandRatio;
+        require(mixer <= MAX_WIDTH, "hidden_size*expand_ratio is " + mixer + ", above " + MAX_WIDTH);
+        require(mixer % numHeads == 0, "hidden_size*expand_ratio must be divisible by num_heads");
+        long glu = intermediateSizeOrNull != null ? intermediateSizeOrNull : roundedIntermediate(hiddenSize, hiddenRatio);
+        require(2 * glu <= MAX_WIDTH, "intermediate_size is " + glu + "; twice that (the GLU's rows) is above " + MAX_WIDTH);
     }
+
+    /** Widths are Java array lengths and int row counts; a config beyond them describes no loadable model. */
+    private static final long MAX_WIDTH = Integer.MAX_VALUE;
 
     /** Builds a config from code (tests, random benchmark models); unset fields take the reference defaults. */
     public static HgrnBitConfig of(int vocab, int hidden, int layers, Integer intermediate) {
@@ -73,7 +82,9 @@ public record HgrnBitConfig(
 
     public static HgrnBitConfig parse(String json, String source) {
         try {
-            return JSON.readValue(json, HgrnBitConfig.class);
+            HgrnBitConfig config = JSON.readValue(json, HgrnBitConfig.class);
+            if (config == null) throw new ModelFormatException(source + ": invalid config.json: null instead of an object");
+            return config;
         } catch (com.fasterxml.jackson.databind.exc.ValueInstantiationException e) {
             Throwable cause = e.getCause() != null ? e.getCause() : e;
             throw new ModelFormatException(source + ": " + cause.getMessage(), e);
@@ -89,8 +100,11 @@ public record HgrnBitConfig(
 
     /** GLU width; the reference rounds hidden*hidden_ratio*2/3 up to a multiple of 256 when unset. */
     public int intermediateSize() {
-        if (intermediateSizeOrNull != null) return intermediateSizeOrNull;
-        int raw = (int) (hiddenSize * hiddenRatio * 2.0 / 3.0);
+        return intermediateSizeOrNull != null ? intermediateSizeOrNull : (int) roundedIntermediate(hiddenSize, hiddenRatio);
+    }
+
+    private static long roundedIntermediate(int hiddenSize, int hiddenRatio) {
+        long raw = (long) (hiddenSize * (double) hiddenRatio * 2.0 / 3.0);
         return 256 * ((raw + 255) / 256);
     }
 

@@ -1,7 +1,5 @@
 package io.ternstream.engine.model;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.ternstream.engine.safetensors.SafetensorsException;
 import io.ternstream.engine.safetensors.SafetensorsFile;
 import io.ternstream.engine.safetensors.Tensor;
@@ -19,7 +17,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.zip.CRC32C;
 
 /**
@@ -59,18 +56,7 @@ public final class ModelLoader {
             if (Files.exists(single)) {
                 files.add(SafetensorsFile.open(single));
             } else if (Files.exists(index)) {
-                JsonNode map;
-                try {
-                    map = new ObjectMapper().readTree(Files.readString(index)).path("weight_map");
-                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-                    throw new ModelFormatException(index + ": invalid JSON: " + e.getOriginalMessage(), e);
-                }
-                if (!map.isObject() || map.isEmpty()) throw new ModelFormatException(index + ": no weight_map");
-                TreeSet<String> shardNames = new TreeSet<>();
-                map.properties().forEach(e -> shardNames.add(e.getValue().asText()));
-                for (String shard : shardNames) {
-                    Path p = dir.resolve(shard).normalize();
-                    if (!p.startsWith(dir.normalize())) throw new ModelFormatException(index + ": shard '" + shard + "' is outside the folder");
+                for (Path p : ShardIndex.shards(dir, index, Files.readString(index))) {
                     if (!Files.exists(p)) throw new ModelFormatException(index + ": shard file " + p + " is missing");
                     files.add(SafetensorsFile.open(p));
                 }

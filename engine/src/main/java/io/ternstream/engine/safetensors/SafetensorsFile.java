@@ -58,14 +58,7 @@ public final class SafetensorsFile implements AutoCloseable {
             long size = channel.size();
             if (size < 8) throw new SafetensorsException(path + ": truncated safetensors file (" + size + " bytes, no header length)");
             MemorySegment whole = channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
-            long headerLength = whole.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
-            if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
-                throw new SafetensorsException(path + ": corrupt or truncated safetensors header (header length "
-                        + headerLength + ", file size " + size + ")");
-            }
-            byte[] headerBytes = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
-            MemorySegment body = whole.asSlice(8 + headerLength);
-            var parsed = parseHeader(path, new String(headerBytes, StandardCharsets.UTF_8), body);
+            Header parsed = read(path, whole);
             return new SafetensorsFile(path, arena, channel, whole, parsed.tensors, parsed.metadata);
         } catch (IOException | RuntimeException e) {
             arena.close();
@@ -74,7 +67,24 @@ public final class SafetensorsFile implements AutoCloseable {
         }
     }
 
-    private record Header(Map<String, Tensor> tensors, Map<String, String> metadata) {}
+    /** The tensor table of a file's bytes, each tensor a slice of {@code whole}. */
+    record Header(Map<String, Tensor> tensors, Map<String, String> metadata) {}
+
+    /**
+     * Validates the length prefix, header and tensor table of the safetensors bytes {@code whole} (the
+     * mapped file, or bytes in memory), naming {@code path} in every refusal.
+     */
+    static Header read(Path path, MemorySegment whole) {
+        long size = whole.byteSize();
+        if (size < 8) throw new SafetensorsException(path + ": truncated safetensors file (" + size + " bytes, no header length)");
+        long headerLength = whole.get(ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        if (headerLength <= 0 || headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) {
+            throw new SafetensorsException(path + ": corrupt or truncated safetensors header (header length "
+                    + headerLength + ", file size " + size + ")");
+        }
+        byte[] headerBytes = whole.asSlice(8, headerLength).toArray(ValueLayout.JAVA_BYTE);
+        return parseHeader(path, new String(headerBytes, StandardCharsets.UTF_8), whole.asSlice(8 + headerLength));
+    }
 
     private static Header parseHeader(Path path, String json, MemorySegment body) {
         JsonNode root;
@@ -105,18 +115,23 @@ public final class SafetensorsFile implements AutoCloseable {
             long count = 1;
             for (int i = 0; i < shape.length; i++) {
                 JsonNode d = node.get("shape").get(i);
-                if (!d.canConvertToLong() || d.asLong() < 0) throw new SafetensorsException(where + ": invalid shape " + node.get("shape"));
+                if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+                    throw new SafetensorsException(where + ": invalid shape " + node.get("shape"));
+                }
                 shape[i] = d.asLong();
-                count = Math.multiplyExact(count, shape[i]);
+                count = multiply(count, shape[i], where, node);
             }
-            long begin = node.get("data_offsets").get(0).asLong(-1);
-            long end = node.get("data_offsets").get(1).asLong(-1);
-            if (begin < 0 || end < begin) throw new SafetensorsException(where + ": invalid data_offsets [" + begin + ", " + end + "]");
+            long begin = offset(node.get("data_offsets").get(0));
+            long end = offset(node.get("data_offsets").get(1));
+            if (begin < 0 || end < begin) {
+                throw new SafetensorsException(where + ": invalid data_offsets " + node.get("data_offsets"));
+            }
             if (end > body.byteSize()) {
                 throw new SafetensorsException(where + ": data ends at byte " + end + " but the file holds only "
                         + body.byteSize() + " data bytes (truncated file?)");
             }
-            if (end - begin != count * dtype.bytes()) {
+            // exact: a claimed shape whose byte size wraps around must not match a small range
+            if (end - begin != multiply(count, dtype.bytes(), where, node)) {
                 throw new SafetensorsException(where + ": " + (end - begin) + " bytes do not match dtype " + dtype
                         + " and shape " + node.get("shape"));
             }
@@ -128,6 +143,19 @@ public final class SafetensorsFile implements AutoCloseable {
             if (ranges.get(i)[0] < ranges.get(i - 1)[1]) throw new SafetensorsException(path + ": tensor byte ranges overlap (corrupt header)");
         }
         return new Header(Collections.unmodifiableMap(tensors), Collections.unmodifiableMap(metadata));
+    }
+
+    private static long multiply(long a, long b, String where, JsonNode node) {
+        try {
+            return Math.multiplyExact(a, b);
+        } catch (ArithmeticException e) {
+            throw new SafetensorsException(where + ": shape " + node.get("shape") + " is too large for any file");
+        }
+    }
+
+    /** A data offset: a non-negative integer, or -1 for anything else (a fraction, a string, a huge number). */
+    private static long offset(JsonNode n) {
+        return n.isIntegralNumber() && n.canConvertToLong() ? n.asLong() : -1;
     }
 
     public Path path() {

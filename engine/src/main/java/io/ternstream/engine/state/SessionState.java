@@ -102,7 +102,9 @@ public final class SessionState {
         if (!java.util.Arrays.equals(magic, MAGIC)) throw new StateFormatException("not a Ternstream session state (bad magic)");
         int version = buf.getShort() & 0xffff;
         if (version != VERSION) throw new StateFormatException("session state version " + version + " is not supported (this engine reads version " + VERSION + ")");
-        buf.getShort();
+        int flags = buf.getShort() & 0xffff;
+        // version 1 defines no flag: one that is set means a writer this engine does not know
+        if (flags != 0) throw new StateFormatException("session state has unknown flags 0x" + Integer.toHexString(flags));
         byte[] fp = new byte[FINGERPRINT_BYTES];
         buf.get(fp);
         long tokens = buf.getLong();
