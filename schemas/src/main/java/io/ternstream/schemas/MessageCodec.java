@@ -58,7 +58,6 @@ public final class MessageCodec {
             .build();
     private final Map<String, Schema> promptTopicSchemas = new LinkedHashMap<>();
     private final Map<String, Schema> replySchemas = new LinkedHashMap<>();
-    private final Schema snapshotSchema;
 
     public MessageCodec() {
         SchemaRegistry registry = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12,
@@ -75,7 +74,6 @@ public final class MessageCodec {
         replySchemas.put(Contracts.TYPE_COMPLETE, load(registry, "turn-complete-event"));
         replySchemas.put(Contracts.TYPE_ERROR, load(registry, "error-event"));
         replySchemas.put(Contracts.TYPE_ACK, load(registry, "control-ack-event"));
-        snapshotSchema = load(registry, "session-snapshot");
     }
 
     private static Schema load(SchemaRegistry registry, String name) {
@@ -84,7 +82,7 @@ public final class MessageCodec {
         return schema;
     }
 
-    /** Serialises any contract record (messages, events, snapshots) as UTF-8 JSON. */
+    /** Serialises any contract record (messages and events) as UTF-8 JSON. */
     public byte[] encode(Object message) {
         try {
             return mapper.writeValueAsBytes(message);
@@ -109,14 +107,6 @@ public final class MessageCodec {
     /** Decodes a replies-topic record value. */
     public ReplyEvent decodeReply(byte[] json) throws ContractViolation {
         return decodeTyped(json, replySchemas, ReplyEvent.class);
-    }
-
-    /** Decodes a session-state topic value (not null: a null value is a tombstone). */
-    public SessionSnapshot decodeSnapshot(byte[] json) throws ContractViolation {
-        JsonNode tree = parse(json);
-        String sessionId = safeId(text(tree, "sessionId"));
-        check(snapshotSchema, tree, sessionId, null);
-        return bind(tree, SessionSnapshot.class, sessionId, null);
     }
 
     private <T> T decodeTyped(byte[] json, Map<String, Schema> schemas, Class<T> type) throws ContractViolation {

@@ -21,13 +21,10 @@ class ExamplesTest {
     private static final Path EXAMPLES = Path.of("examples");
     private final MessageCodec codec = new MessageCodec();
 
-    private enum Kind { PROMPT_TOPIC, REPLY, SNAPSHOT }
+    private enum Kind { PROMPT_TOPIC, REPLY }
 
     /** The file name says which topic a message belongs to. */
     private static Kind kindOf(String file) {
-        if (file.startsWith("snapshot")) {
-            return Kind.SNAPSHOT;
-        }
         return Stream.of("token", "complete", "error", "ack").anyMatch(file::startsWith) ? Kind.REPLY : Kind.PROMPT_TOPIC;
     }
 
@@ -35,7 +32,6 @@ class ExamplesTest {
         return switch (kind) {
             case PROMPT_TOPIC -> codec.decodePromptTopic(bytes);
             case REPLY -> codec.decodeReply(bytes);
-            case SNAPSHOT -> codec.decodeSnapshot(bytes);
         };
     }
 
