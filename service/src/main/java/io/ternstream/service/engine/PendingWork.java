@@ -68,7 +68,11 @@ record PendingWork(String key, byte[] value, Headers headers, int nextSeq) {
             }
             Headers headers = new RecordHeaders();
             for (int i = 0; i < count; i++) {
-                headers.add(new RecordHeader(new String(read(in), StandardCharsets.UTF_8), read(in)));
+                byte[] name = read(in);
+                if (name == null) {
+                    throw new IllegalArgumentException("header " + i + " without a name");
+                }
+                headers.add(new RecordHeader(new String(name, StandardCharsets.UTF_8), read(in)));
             }
             byte[] value = read(in);
             if (in.hasRemaining()) {
