@@ -47,6 +47,7 @@ public class Gateway {
     private final MessageCodec codec = new MessageCodec();
     private volatile ReplyHub hub;
     private volatile GatewayKafka link;
+    private volatile ClientMessagePolicy policy;
     private volatile String replyTopic;
     private volatile Optional<TextTokenizer> tokenizer = Optional.empty();
 
@@ -73,6 +74,7 @@ public class Gateway {
         link = new GatewayKafka(producerProperties(), consumerProperties(), codec, hub, service.topics().prompts(),
                 config.ownersTopic(), replyTopics, partitionCounts(replyTopics));
         link.start();
+        policy = new ClientMessagePolicy(link.owners(), replyTopic);
         link.owners().ready().get(60, TimeUnit.SECONDS);
         LOG.infof("gateway started: replies on %s, model '%s', API keys %s", replyTopic, modelName(),
                 keys.misconfigured() ? "REQUIRED BUT NONE CONFIGURED: every request is refused; set "
@@ -102,6 +104,11 @@ public class Gateway {
         return link.owners();
     }
 
+    /** What clients may send, for the front ends that forward client JSON. */
+    public ClientMessagePolicy policy() {
+        return policy;
+    }
+
     public String replyTopic() {
         return replyTopic;
     }
@@ -124,7 +131,15 @@ public class Gateway {
         return link.history(sessionId, System.currentTimeMillis() - config.replyRetention().toMillis());
     }
 
+    /**
+     * Produces a client's message to the prompts topic. Only client types pass: whatever a front
+     * end builds, the engines' internal messages never leave the gateway.
+     */
     public CompletableFuture<RecordMetadata> send(PromptTopicMessage message) {
+        if (!ClientMessagePolicy.isClientType(message)) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("the gateway sends no '"
+                    + ClientMessagePolicy.typeName(message) + "' messages"));
+        }
         return link.send(message);
     }
 

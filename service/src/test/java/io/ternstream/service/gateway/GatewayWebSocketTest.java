@@ -5,6 +5,8 @@ import static io.ternstream.service.gateway.GatewayTestProfile.BOB;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,12 +16,14 @@ import io.quarkus.test.junit.TestProfile;
 import io.ternstream.schemas.CancelCommand;
 import io.ternstream.schemas.GenerationParams;
 import io.ternstream.schemas.PromptRequest;
+import io.ternstream.schemas.SessionImport;
 import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -176,5 +180,20 @@ class GatewayWebSocketTest {
             await().atMost(WAIT).until(() -> ws.finished("ok"));
             assertFalse(ws.of("ok").isEmpty());
         }
+    }
+
+    /** The engines' internal messages never pass, from another key nor from the session's own key. */
+    @Test
+    void anInternalMessageIsRefusedAndReachesNoOtherSession() {
+        ImportInjection.assertRefused(vertx, base, ALICE, BOB);
+        ImportInjection.assertRefused(vertx, base, ALICE, ALICE);
+    }
+
+    /** Whatever a front end builds, the gateway produces no internal type to the prompts topic. */
+    @Test
+    void theGatewaySendsNoInternalType() {
+        var sent = gateway.send(new SessionImport("s1", "r1", "s0", "fp", new byte[0], 0));
+        var failure = assertThrows(CompletionException.class, sent::join);
+        assertInstanceOf(IllegalArgumentException.class, failure.getCause());
     }
 }
