@@ -84,7 +84,7 @@ public class KafkaSessionBus implements SessionBus {
     }
 
     /**
-     * Connects on first use, not at start: the gateway has its own link to Kafka ({@code GatewayKafka}),
+     * Connects on first use, not at start: the gateway has its own Kafka channels ({@code GatewayChannels}),
      * so in roles gateway and all this bus is idle unless an in-process front end uses it, and a reader
      * started eagerly fetched every reply of every session for nobody (a second consumer of the whole
      * replies topic beside the gateway's).
