@@ -252,6 +252,30 @@ class GatewayIT {
                 "re-prefilling the whole conversation must be slower than sending only the new turn: " + table);
     }
 
+    /**
+     * Short prompts over the WebSocket: what the gateway and Kafka add to the engine's own time to
+     * first token, and the gaps between token events. The numbers go to docs/GATEWAY.md.
+     */
+    @Test
+    void webSocketLatencyThroughTheGateway() throws IOException {
+        List<GatewayLatency.Turn> measured = new ArrayList<>();
+        try (var ws = GatewayLatency.connect(service.baseUrl(), KEY, "latency-" + UUID.randomUUID())) {
+            for (int i = 0; i < 10; i++) {
+                ws.turn("warm-" + i, "User: hello there\nAssistant:", 16); // JIT first, as the engine's warm-up does
+            }
+            for (int i = 0; i < 30; i++) {
+                GatewayLatency.Turn turn = ws.turn("m-" + i, "User: hello there\nAssistant:", 16);
+                assertTrue(turn.clientTtftMs() >= turn.engineTtftMs(),
+                        "the engine's time to first token lies within the client's: " + turn);
+                measured.add(turn);
+            }
+        }
+        String table = GatewayLatency.table(measured);
+        Path out = Path.of("target", "gateway-latency.md");
+        Files.writeString(out, table);
+        System.out.println("gateway latency over the WebSocket (written to " + out.toAbsolutePath() + "):\n" + table);
+    }
+
     private static double median(double[] values, int from) {
         double[] three = java.util.Arrays.copyOfRange(values, from, from + 3);
         java.util.Arrays.sort(three);

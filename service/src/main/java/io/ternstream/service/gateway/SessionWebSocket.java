@@ -8,7 +8,6 @@ import io.quarkus.websockets.next.WebSocketConnection;
 import io.smallrye.mutiny.Uni;
 import io.ternstream.schemas.ContractViolation;
 import io.ternstream.schemas.DeleteCommand;
-import io.ternstream.schemas.ForkCommand;
 import io.ternstream.schemas.PromptRequest;
 import io.ternstream.schemas.PromptTopicMessage;
 import java.net.URLDecoder;
@@ -95,36 +94,30 @@ public class SessionWebSocket {
         } catch (ContractViolation e) {
             return refuse(connection, e.requestId(), 400, e.code().json(), e.getMessage());
         }
-        if (!message.sessionId().equals(sessionId)) {
-            return refuse(connection, message.requestId(), 400, "session_mismatch",
-                    "sessionId '" + message.sessionId() + "' is not this connection's session '" + sessionId + "'");
-        }
+        return Uni.createFrom().completionStage(gateway.policy().check(sessionId, caller, message)
+                .thenCompose(verdict -> switch (verdict) {
+                    case ClientMessagePolicy.Refusal r ->
+                            refuse(connection, r.requestId(), r.status(), r.code(), r.message())
+                                    .subscribeAsCompletionStage();
+                    case ClientMessagePolicy.Forward f -> forward(connection, sessionId, f.message());
+                })).replaceWithVoid();
+    }
+
+    private CompletableFuture<Void> forward(WebSocketConnection connection, String sessionId,
+                                            PromptTopicMessage message) {
         if (message instanceof PromptRequest prompt) {
             Optional<PromptLimits.Refusal> refusal = PromptLimits.check(gateway, prompt);
             if (refusal.isPresent()) {
                 return refuse(connection, prompt.requestId(), refusal.get().status(), refusal.get().code(),
-                        refusal.get().message());
+                        refusal.get().message()).subscribeAsCompletionStage();
             }
-            // replies come back to this replica, whatever the client asked for
-            message = new PromptRequest(prompt.sessionId(), prompt.requestId(), prompt.text(), prompt.tokenIds(),
-                    prompt.params(), gateway.replyTopic());
         }
-        PromptTopicMessage toSend = message;
-        CompletableFuture<Boolean> allowed = message instanceof ForkCommand fork
-                ? gateway.owners().claim(fork.targetSessionId(), caller).thenApply(SessionOwners.Claim::granted)
-                : CompletableFuture.completedFuture(true);
-        return Uni.createFrom().completionStage(allowed.thenCompose(ok -> {
-            if (!ok) {
-                return refuse(connection, toSend.requestId(), 403, "forbidden",
-                        "the fork target belongs to another API key").subscribeAsCompletionStage();
+        return gateway.send(message).thenAccept(sent -> {
+            if (message instanceof DeleteCommand) {
+                gateway.owners().release(sessionId);
             }
-            return gateway.send(toSend).thenAccept(sent -> {
-                if (toSend instanceof DeleteCommand) {
-                    gateway.owners().release(sessionId);
-                }
-            }).exceptionallyCompose(e -> refuse(connection, toSend.requestId(), 503, "unavailable",
-                    "Kafka did not take the message: " + e.getMessage()).subscribeAsCompletionStage());
-        })).replaceWithVoid();
+        }).exceptionallyCompose(e -> refuse(connection, message.requestId(), 503, "unavailable",
+                "Kafka did not take the message: " + e.getMessage()).subscribeAsCompletionStage());
     }
 
     @OnClose

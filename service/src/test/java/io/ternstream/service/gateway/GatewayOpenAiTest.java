@@ -82,6 +82,18 @@ class GatewayOpenAiTest {
         assertNotNull(gateway, response.body());
         assertEquals("UP", gateway.get("status").asText());
         assertEquals("ternstream.replies.gw-test", gateway.at("/data/replyTopic").asText());
+        // the channels' health is the Kafka connector's
+        JsonNode messaging = null;
+        for (JsonNode check : JSON.readTree(response.body()).get("checks")) {
+            if (check.get("name").asText().contains("Reactive Messaging")) {
+                messaging = check;
+            }
+        }
+        assertNotNull(messaging, response.body());
+        assertEquals("UP", messaging.get("status").asText());
+        for (String channel : GatewayChannels.INCOMING) {
+            assertTrue(messaging.path("data").has(channel), response.body());
+        }
     }
 
     @Test
@@ -156,6 +168,26 @@ class GatewayOpenAiTest {
         var streamed = post("/v1/completions", ALICE, text.put("stream", true));
         assertEquals(200, streamed.statusCode(), streamed.body());
         assertTrue(streamed.body().strip().endsWith("data: [DONE]"), streamed.body());
+    }
+
+    /** Messages per channel and the Kafka clients' own metrics come from the connector. */
+    @Test
+    void channelMetricsComeFromTheConnector() throws Exception {
+        ObjectNode text = JSON.createObjectNode().put("model", MODEL).put("prompt", "Once upon a time")
+                .put("max_tokens", 3);
+        assertEquals(200, post("/v1/completions", ALICE, text).statusCode());
+        String metrics = http.send(HttpRequest.newBuilder(base.resolve("/q/metrics")).build(),
+                HttpResponse.BodyHandlers.ofString()).body().lines()
+                .filter(l -> l.contains("messaging") || l.contains("ternstream-gateway"))
+                .collect(java.util.stream.Collectors.joining("\n"));
+        for (String channel : List.of(GatewayChannels.REPLIES, GatewayChannels.OWNERS)) {
+            assertTrue(metrics.lines().anyMatch(l -> l.startsWith("mp_messaging_message_count")
+                    && l.contains("channel=\"" + channel + "\"")), channel + " in\n" + metrics);
+        }
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("kafka_consumer_fetch_manager_records_consumed_total")
+                && l.contains("ternstream-gateway-replies")), metrics);
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("kafka_producer_record_send_total")
+                && l.contains("ternstream-gateway-prompts")), metrics);
     }
 
     @Test

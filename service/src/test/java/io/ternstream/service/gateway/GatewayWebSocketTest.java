@@ -5,6 +5,9 @@ import static io.ternstream.service.gateway.GatewayTestProfile.BOB;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,12 +17,15 @@ import io.quarkus.test.junit.TestProfile;
 import io.ternstream.schemas.CancelCommand;
 import io.ternstream.schemas.GenerationParams;
 import io.ternstream.schemas.PromptRequest;
+import io.ternstream.schemas.SessionImport;
+import io.ternstream.service.kafka.KafkaConnection;
 import io.vertx.core.Vertx;
 import jakarta.inject.Inject;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.Test;
 
 @QuarkusTest
@@ -35,6 +41,9 @@ class GatewayWebSocketTest {
 
     @Inject
     Gateway gateway;
+
+    @Inject
+    KafkaConnection kafka;
 
     private static String id(String prefix) {
         return prefix + UUID.randomUUID().toString().substring(0, 8);
@@ -175,6 +184,57 @@ class GatewayWebSocketTest {
             ws.send(prompt(session, "ok", 3));
             await().atMost(WAIT).until(() -> ws.finished("ok"));
             assertFalse(ws.of("ok").isEmpty());
+        }
+    }
+
+    /** The engines' internal messages never pass, from another key nor from the session's own key. */
+    @Test
+    void anInternalMessageIsRefusedAndReachesNoOtherSession() {
+        ImportInjection.assertRefused(vertx, base, ALICE, BOB);
+        ImportInjection.assertRefused(vertx, base, ALICE, ALICE);
+    }
+
+    /** Whatever a front end builds, the gateway produces no internal type to the prompts topic. */
+    @Test
+    void theGatewaySendsNoInternalType() {
+        var sent = gateway.send(new SessionImport("s1", "r1", "s0", "fp", new byte[0], 0));
+        var failure = assertThrows(CompletionException.class, sent::join);
+        assertInstanceOf(IllegalArgumentException.class, failure.getCause());
+    }
+
+    /** Every replica reads every partition itself: no consumer group, so none ever rebalances another. */
+    @Test
+    void theGatewayJoinsNoConsumerGroup() throws Exception {
+        var groups = kafka.admin().listGroups().all().get(30, java.util.concurrent.TimeUnit.SECONDS).stream()
+                .map(g -> g.groupId()).toList();
+        assertFalse(groups.stream().anyMatch(g -> g.startsWith("ternstream-gateway")), "groups: " + groups);
+    }
+
+    /** The prompt channel traces each prompt and hands its context to the engine in the record's headers. */
+    @Test
+    void promptsCarryTheirTraceContextToTheEngine() {
+        String session = id("trace-");
+        try (WsClient ws = open(session, ALICE)) {
+            ws.send(prompt(session, "t1", 2));
+            await().atMost(WAIT).until(() -> ws.finished("t1"));
+        }
+        var properties = kafka.restoreConsumerProperties();
+        try (var consumer = new org.apache.kafka.clients.consumer.KafkaConsumer<String, byte[]>(properties)) {
+            String topic = gateway.topics().prompts();
+            var partitions = consumer.partitionsFor(topic).stream()
+                    .map(p -> new org.apache.kafka.common.TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            var sent = new java.util.concurrent.atomic.AtomicReference<org.apache.kafka.common.header.Headers>();
+            await().atMost(WAIT).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    if (session.equals(r.key())) {
+                        sent.set(r.headers());
+                    }
+                });
+                return sent.get() != null;
+            });
+            assertNotNull(sent.get().lastHeader("traceparent"), "the prompt record has no trace context");
         }
     }
 }
