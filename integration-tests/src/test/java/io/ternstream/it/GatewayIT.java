@@ -51,10 +51,9 @@ class GatewayIT {
                 "-Dternstream.gateway.model-name=" + MODEL,
                 "-Dternstream.gateway.replica-id=it",
                 "-Dternstream.gateway.owners-topic=gateway-it.owners",
-                "-Dternstream.gateway.limits.max-prompt-tokens=16384",
+                "-Dternstream.limits.max-prompt-tokens=16384",
                 "-Dternstream.gateway.limits.requests-per-second=1000",
-                "-Dternstream.gateway.limits.burst=1000",
-                "-Dternstream.limits.max-prompt-tokens=16384");
+                "-Dternstream.gateway.limits.burst=1000");
     }
 
     @AfterAll

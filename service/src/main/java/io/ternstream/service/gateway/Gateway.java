@@ -201,6 +201,11 @@ public class Gateway {
         return codec;
     }
 
+    /** Prompt length and max_tokens bounds, shared with the engine role. */
+    ServiceConfig.Limits requestLimits() {
+        return service.limits();
+    }
+
     public GatewayConfig config() {
         return config;
     }

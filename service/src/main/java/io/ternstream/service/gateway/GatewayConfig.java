@@ -76,16 +76,6 @@ public interface GatewayConfig {
         @WithDefault("65536")
         int maxMessageBytes();
 
-        /** Largest prompt in tokens (counted with the model's tokenizer when the gateway has it). */
-        @WithName("max-prompt-tokens")
-        @WithDefault("4096")
-        int maxPromptTokens();
-
-        /** Largest max_tokens a request may ask for. */
-        @WithName("max-tokens")
-        @WithDefault("1024")
-        int maxTokens();
-
         /** Sustained requests per second per API key (prompts and commands alike). */
         @WithName("requests-per-second")
         @WithDefault("20")

@@ -1,9 +1,13 @@
 package io.ternstream.service.gateway;
 
 import io.ternstream.schemas.PromptRequest;
+import io.ternstream.service.config.ServiceConfig;
 import java.util.Optional;
 
-/** The per-request limits both front ends apply before anything reaches Kafka. */
+/**
+ * The per-request limits both front ends apply before anything reaches Kafka: the service's one
+ * definition of them ({@code ternstream.limits.*}), which the engine applies again.
+ */
 final class PromptLimits {
     private PromptLimits() {}
 
@@ -11,7 +15,7 @@ final class PromptLimits {
     record Refusal(int status, String code, String message) {}
 
     static Optional<Refusal> check(Gateway gateway, PromptRequest prompt) {
-        GatewayConfig.Limits limits = gateway.config().limits();
+        ServiceConfig.Limits limits = gateway.requestLimits();
         Integer maxTokens = prompt.paramsOrDefaults().maxTokens();
         if (maxTokens != null && maxTokens > limits.maxTokens()) {
             return Optional.of(new Refusal(400, "max_tokens_too_large",

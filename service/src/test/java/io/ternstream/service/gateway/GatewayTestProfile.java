@@ -35,8 +35,8 @@ public class GatewayTestProfile implements QuarkusTestProfile {
                 Map.entry("ternstream.gateway.model-name", "ternstream-test"),
                 Map.entry("ternstream.gateway.security.api-keys", String.join(",", ALICE, BOB, FLOOD, PERF, BROWSER)),
                 Map.entry("ternstream.gateway.limits.max-message-bytes", Integer.toString(MAX_MESSAGE_BYTES)),
-                Map.entry("ternstream.gateway.limits.max-prompt-tokens", "2048"),
-                Map.entry("ternstream.gateway.limits.max-tokens", Integer.toString(MAX_TOKENS)),
+                Map.entry("ternstream.limits.max-prompt-tokens", "2048"),
+                Map.entry("ternstream.limits.max-tokens", Integer.toString(MAX_TOKENS)),
                 Map.entry("ternstream.gateway.limits.requests-per-second", "10"),
                 Map.entry("ternstream.gateway.limits.burst", "50"),
                 Map.entry("ternstream.gateway.request-timeout", "60s"));
