@@ -175,6 +175,16 @@ final class ServiceProcess implements AutoCloseable {
         return process.isAlive();
     }
 
+    /** What the service has logged so far. */
+    String logText() throws IOException {
+        return Files.readString(log);
+    }
+
+    /** The operating system's id of the service's JVM, for reading its /proc entries. */
+    long pid() {
+        return process.pid();
+    }
+
     /** Resident memory in MiB (Linux /proc). */
     double residentMib() throws IOException {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {

@@ -13,6 +13,10 @@ import io.vertx.ext.web.handler.BodyHandler;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -104,7 +108,7 @@ public class OpenAiRoutes {
     private void generate(RoutingContext ctx, boolean chat) {
         JsonNode body;
         try {
-            body = json.readTree(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes());
+            body = json.readTree(utf8(ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes()));
         } catch (IOException e) {
             throw new ApiException(400, "invalid_request_error", "invalid_json", null, "the body is not valid JSON");
         }
@@ -126,6 +130,12 @@ public class OpenAiRoutes {
                             + "request now: " + cause.getMessage()));
             return null;
         });
+    }
+
+    /** Strictly decoded: Jackson reads overlong forms (0xC0 0xAF for '/') as characters, the JDK's decoder refuses them. */
+    private static String utf8(byte[] bytes) throws CharacterCodingException {
+        return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes)).toString();
     }
 
     /** Where a chat request goes: the session and what it must be sent. */

@@ -1,6 +1,9 @@
 package io.ternstream.service.gateway;
 
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.quarkus.websockets.next.CloseReason;
 import io.quarkus.websockets.next.OnClose;
+import io.quarkus.websockets.next.OnError;
 import io.quarkus.websockets.next.OnOpen;
 import io.quarkus.websockets.next.OnTextMessage;
 import io.quarkus.websockets.next.WebSocket;
@@ -126,6 +129,20 @@ public class SessionWebSocket {
         if (listener != null) {
             gateway.hub().detach(connection.pathParam("sessionId"), listener);
         }
+    }
+
+    /**
+     * A message over the WebSocket layer's hard cap (quarkus.websockets-next.server.max-message-size) is
+     * never read, so it cannot get a gateway_error: close with 1009 (message too big), as RFC 6455 says,
+     * rather than with 1011 and a server error logged for what the client did.
+     */
+    @OnError
+    Uni<Void> unreadable(IllegalStateException e, WebSocketConnection connection) {
+        if (e.getMessage() == null || !e.getMessage().contains("max message size")) {
+            return Uni.createFrom().failure(e);
+        }
+        LOG.debugf("closing %s: %s", connection.id(), e.getMessage());
+        return connection.close(new CloseReason(WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), "message too big"));
     }
 
     private Uni<Void> refuse(WebSocketConnection connection, String requestId, int status, String code,
