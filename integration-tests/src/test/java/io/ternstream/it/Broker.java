@@ -44,9 +44,16 @@ final class Broker {
      */
     record Topics(String prompts, String replies, String state, String deadLetters, String group) {
         static Topics create(String prefix, int partitions) {
+            try (Admin admin = admin()) {
+                return create(admin, prefix, partitions);
+            }
+        }
+
+        /** The same, on the brokers {@code admin} talks to. */
+        static Topics create(Admin admin, String prefix, int partitions) {
             Topics t = new Topics(prefix + ".prompts", prefix + ".replies", prefix + "-engine-sessions-changelog",
                     prefix + ".dlq", prefix + "-engine");
-            try (Admin admin = admin()) {
+            try {
                 admin.createTopics(List.of(
                         new NewTopic(t.prompts, Optional.of(partitions), Optional.empty()),
                         new NewTopic(t.replies, Optional.of(partitions), Optional.empty()),

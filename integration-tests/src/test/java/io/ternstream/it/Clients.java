@@ -18,16 +18,11 @@ import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /** What a test needs to talk to the service over Kafka: send prompts, record every reply. */
@@ -39,10 +34,9 @@ final class Clients implements AutoCloseable {
 
     private final Broker.Topics topics;
     private final KafkaProducer<String, byte[]> producer;
-    private final Thread replyReader;
-    private final Thread deadLetterReader;
-    private final Thread stateReader;
-    private volatile boolean running = true;
+    private final TopicReader replyReader;
+    private final TopicReader deadLetterReader;
+    private final TopicReader stateReader;
     /** Every reply event per session, in arrival order, duplicates included. */
     final Map<String, List<Received>> replies = new ConcurrentHashMap<>();
     final List<ConsumerRecord<String, byte[]>> deadLetters = new CopyOnWriteArrayList<>();
@@ -72,29 +66,8 @@ final class Clients implements AutoCloseable {
         stateReader = reader(topics.state(), stateRecords::add);
     }
 
-    private Thread reader(String topic, java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
-        Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, Broker.bootstrapServers());
-        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 10);
-        // what any consumer of the replies must do: with exactly-once it sees only committed events
-        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(p);
-        List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
-                .map(i -> new TopicPartition(topic, i.partition())).toList();
-        consumer.assign(parts);
-        consumer.seekToBeginning(parts);
-        Thread t = Thread.ofPlatform().daemon().name("it-reader-" + topic).start(() -> {
-            try (consumer) {
-                while (running) {
-                    for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-                        sink.accept(r);
-                    }
-                }
-            }
-        });
-        return t;
+    private TopicReader reader(String topic, java.util.function.Consumer<ConsumerRecord<String, byte[]>> sink) {
+        return new TopicReader(Broker.bootstrapServers(), topic, sink);
     }
 
     /** Sends and returns the record's timestamp (its create time, by this producer's clock). */
@@ -177,10 +150,9 @@ final class Clients implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
-        running = false;
-        replyReader.join(5000);
-        deadLetterReader.join(5000);
-        stateReader.join(5000);
+        replyReader.close();
+        deadLetterReader.close();
+        stateReader.close();
         producer.close(Duration.ofSeconds(5));
     }
 }

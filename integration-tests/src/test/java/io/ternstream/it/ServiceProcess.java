@@ -29,6 +29,8 @@ final class ServiceProcess implements AutoCloseable {
     static final List<String> TEST_JVM = List.of("-Xmx384m", "-XX:+UseSerialGC");
     /** Heap and GC of a deployed instance (the Dockerfile's and {@code ./ternstream serve}'s), for benchmarks. */
     static final List<String> PRODUCTION_JVM = List.of("-XX:+UseParallelGC");
+    /** How soon the group notices a dead instance: short, so takeovers fit in a test. */
+    static final Duration SESSION_TIMEOUT = Duration.ofSeconds(4);
     /** Extra JVM options for every service process, space-separated (a profiler, GC logging). */
     private static final String JVM_OPTIONS = System.getProperty("ternstream.it.serviceJvmOptions", "");
 
@@ -54,6 +56,18 @@ final class ServiceProcess implements AutoCloseable {
 
     /** {@code jvm}: heap and GC flags ({@link #TEST_JVM} or {@link #PRODUCTION_JVM}). */
     static ServiceProcess start(String name, Broker.Topics topics, Path model, List<String> jvm, String... extraProperties) {
+        // a gateway-only instance owns no prompt partitions: ready is all it can report
+        return start(name, Broker.bootstrapServers(), !List.of(extraProperties).contains("-Dternstream.role=gateway"),
+                topics, model, jvm, extraProperties);
+    }
+
+    /**
+     * Starts an instance against the given brokers and waits until it is ready, and when
+     * {@code awaitPartitions}, until it owns partitions (an instance joining a busy group may own none
+     * for a while).
+     */
+    static ServiceProcess start(String name, String bootstrapServers, boolean awaitPartitions, Broker.Topics topics,
+                                Path model, List<String> jvm, String... extraProperties) {
         try {
             Files.createDirectories(LOGS);
             int port = freePort();
@@ -62,19 +76,26 @@ final class ServiceProcess implements AutoCloseable {
                     "--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
                     "-Dai.djl.offline=true", "-DOPT_OUT_TRACKING=true"));
             cmd.addAll(jvm);
-            cmd.addAll(List.of("-Dternstream.kafka.session-timeout=4s", "-Dternstream.model.threads=1"));
+            cmd.addAll(List.of("-Dternstream.kafka.session-timeout=" + SESSION_TIMEOUT.toMillis() + "ms",
+                    "-Dternstream.model.threads=1"));
             cmd.addAll(topics.serviceArgs());
             cmd.addAll(List.of(extraProperties));
             if (!JVM_OPTIONS.isBlank()) cmd.addAll(List.of(JVM_OPTIONS.trim().split("\\s+")));
             cmd.addAll(List.of("-jar", APP.resolve("quarkus-run.jar").toString(), "serve",
-                    "--bootstrap-servers", Broker.bootstrapServers(),
+                    "--bootstrap-servers", bootstrapServers,
                     "--model", model.toString(),
                     "--http-port", Integer.toString(port)));
             Path log = LOGS.resolve(name + ".log");
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             ServiceProcess service = new ServiceProcess(p, port, log);
-            // a gateway-only instance owns no prompt partitions: ready is all it can report
-            service.awaitReady(!List.of(extraProperties).contains("-Dternstream.role=gateway"));
+            // no instance outlives the test JVM, whatever ends it
+            Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
+            try {
+                service.awaitReady(awaitPartitions);
+            } catch (RuntimeException e) {
+                service.kill9(); // not left running behind a failed start
+                throw e;
+            }
             return service;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -180,26 +201,43 @@ final class ServiceProcess implements AutoCloseable {
         return Files.readString(log);
     }
 
-    /** The operating system's id of the service's JVM, for reading its /proc entries. */
+    /** The operating system's id of the service's JVM, for reading its /proc entries and signalling it. */
     long pid() {
         return process.pid();
     }
 
-    /** Resident memory in MiB (Linux /proc). */
-    double residentMib() throws IOException {
-        for (String line : Files.readAllLines(Path.of("/proc", Long.toString(process.pid()), "status"))) {
-            if (line.startsWith("VmRSS:")) {
-                return Long.parseLong(line.replaceAll("\\D", "")) / 1024.0;
-            }
-        }
-        throw new IOException("no VmRSS for " + process.pid());
+    /** SIGSTOP: the process stops answering anything (heartbeats included) until {@link #resume()}. */
+    void pause() {
+        signal("STOP");
     }
 
-    /** CPU seconds used so far, user and system (Linux /proc, clock ticks of 1/100 s). */
+    /** SIGCONT after {@link #pause()}. */
+    void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (kill.waitFor() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Resident memory in MiB (Linux /proc). */
+    double residentMib() throws IOException {
+        return new ProcStat(process.pid()).residentMib();
+    }
+
+    /** CPU seconds used so far, user and system (Linux /proc). */
     double cpuSeconds() throws IOException {
-        String stat = Files.readString(Path.of("/proc", Long.toString(process.pid()), "stat"));
-        String[] fields = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-        return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / 100.0;
+        return new ProcStat(process.pid()).cpuSeconds();
     }
 
     /** Graceful stop (SIGTERM), as an orchestrator would. */
