@@ -106,15 +106,22 @@ final class InstanceMemory implements AutoCloseable {
         }
     }
 
-    /** Growth of every process named {@code name...} alive over the whole of [from, to]. */
+    /** Growth of every process whose name starts with one of {@code prefixes} and that lived over the whole of [from, to]. */
     List<Growth> growth(List<String> prefixes, long from, long to) {
-        return lives.stream().filter(l -> prefixes.stream().anyMatch(l.name::startsWith)).filter(l -> l.liveAt(from) && l.liveAt(to) && !Double.isNaN(l.at(from)))
-                .map(l -> new Growth(l.name, l.at(from), l.at(to))).toList();
+        return lives.stream()
+                .filter(l -> prefixes.stream().anyMatch(l.name::startsWith))
+                .filter(l -> l.liveAt(from) && l.liveAt(to) && !Double.isNaN(l.at(from)))
+                .map(l -> new Growth(l.name, l.at(from), l.at(to)))
+                .toList();
     }
 
-    /** Sum over the processes named {@code prefix...} alive at {@code nanos}. */
+    /** Resident MiB summed over the processes whose name starts with {@code prefix} alive at {@code nanos}. */
     double totalAt(String prefix, long nanos) {
-        return lives.stream().filter(l -> l.name.startsWith(prefix) && l.liveAt(nanos)).mapToDouble(l -> l.at(nanos)).filter(d -> !Double.isNaN(d)).sum();
+        return lives.stream()
+                .filter(l -> l.name.startsWith(prefix) && l.liveAt(nanos))
+                .mapToDouble(l -> l.at(nanos))
+                .filter(d -> !Double.isNaN(d))
+                .sum();
     }
 
     @Override

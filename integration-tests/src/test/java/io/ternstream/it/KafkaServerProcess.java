@@ -49,12 +49,12 @@ final class KafkaServerProcess implements AutoCloseable {
     private int starts;
 
     private KafkaServerProcess(Path dataDir, int clientPort, List<Route> routes, LongConsumer launched) {
-        this.launched = launched;
         this.dataDir = dataDir;
         this.config = dataDir.resolveSibling(dataDir.getFileName() + ".properties");
         this.logging = dataDir.resolveSibling(dataDir.getFileName() + "-logging.properties");
         this.clientPort = clientPort;
         this.routes = List.copyOf(routes);
+        this.launched = launched;
     }
 
     /**
@@ -145,8 +145,9 @@ final class KafkaServerProcess implements AutoCloseable {
     private void launch() throws IOException {
         starts++;
         // the classes the first start loads are archived when it exits: a restart boots in about a third of the time
-        Process started = java(List.of("-XX:+AutoCreateSharedArchive",
-                "-XX:SharedArchiveFile=" + dataDir.resolveSibling(dataDir.getFileName() + ".jsa")), "kafka.Kafka", config.toString())
+        Path classes = dataDir.resolveSibling(dataDir.getFileName() + ".jsa");
+        Process started = java(List.of("-XX:+AutoCreateSharedArchive", "-XX:SharedArchiveFile=" + classes),
+                "kafka.Kafka", config.toString())
                 .redirectOutput(LOGS.resolve(dataDir.getFileName() + "-" + starts + ".log").toFile()).start();
         Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly));
         process = started;
