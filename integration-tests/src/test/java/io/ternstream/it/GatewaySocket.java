@@ -1,6 +1,6 @@
 package io.ternstream.it;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import tools.jackson.databind.JsonNode;
 import io.ternstream.schemas.ContractViolation;
 import io.ternstream.schemas.PromptRequest;
 import io.ternstream.schemas.ReplyEvent;
@@ -63,10 +63,10 @@ final class GatewaySocket implements PromptChannel, AutoCloseable {
 
     private void received(String json) {
         JsonNode tree = Clients.CODEC.tree(json.getBytes(StandardCharsets.UTF_8));
-        if ("gateway_error".equals(tree.path("type").asText())) {
-            String requestId = tree.path("requestId").asText(null);
+        if ("gateway_error".equals(tree.path("type").asString())) {
+            String requestId = tree.path("requestId").asString(null);
             if (requestId != null) {
-                ledger.refused(requestId, tree.path("status").asInt() + " " + tree.path("code").asText());
+                ledger.refused(requestId, tree.path("status").asInt() + " " + tree.path("code").asString());
             }
             return;
         }
