@@ -120,7 +120,9 @@ class CrashRecoveryIT {
                             s + "/" + request + ": a drained turn must not be repeated by the next owner");
                 }
             }
-            assertEquals(4, staying.metric("ternstream_partitions_assigned"));
+            // the last turns may all have been finished by the leaving instance before the group moved its partitions
+            await("the staying instance owns every partition").atMost(Duration.ofSeconds(60))
+                    .until(() -> staying.metric("ternstream_partitions_assigned") == 4);
         }
     }
 

@@ -88,7 +88,7 @@ class PublicApiAbuseIT {
                 "-Dternstream.gateway.replica-id=abuse",
                 "-Dternstream.gateway.owners-topic=" + OWNERS,
                 "-Dternstream.gateway.limits.max-message-bytes=" + MAX_MESSAGE_BYTES,
-                "-Dternstream.gateway.limits.max-tokens=" + MAX_TOKENS,
+                "-Dternstream.limits.max-tokens=" + MAX_TOKENS,
                 "-Dternstream.gateway.limits.requests-per-second=100000",
                 "-Dternstream.gateway.limits.burst=100000");
     }
