@@ -2,9 +2,7 @@ package io.ternstream.service.session;
 
 import io.ternstream.engine.state.SessionState;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 
 /**
@@ -55,15 +53,4 @@ final class LiveSession {
         return false;
     }
 
-    /** The record with a request's last event remembered (the oldest forgotten beyond the bound). */
-    static List<SessionRecord.Answered> remember(List<SessionRecord.Answered> answered, SessionRecord.Answered latest) {
-        List<SessionRecord.Answered> next = new ArrayList<>(answered.size() + 1);
-        for (SessionRecord.Answered a : answered) {
-            if (!a.requestId().equals(latest.requestId())) {
-                next.add(a);
-            }
-        }
-        next.add(latest);
-        return next.size() > SessionRecord.ANSWERED_KEPT ? next.subList(next.size() - SessionRecord.ANSWERED_KEPT, next.size()) : next;
-    }
 }

@@ -6,6 +6,8 @@ import io.ternstream.schemas.ErrorEvent;
 import io.ternstream.schemas.PromptRequest;
 import io.ternstream.schemas.ReplyEvent;
 import io.ternstream.service.ops.ServiceMetrics;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.LongSupplier;
 
 /**
@@ -40,6 +42,11 @@ final class Outcomes {
         effects.done(work.partition(), work.offset());
     }
 
+    /** Work that needs neither reply nor save (a stale copy of applied work). */
+    void skip(Work work) {
+        effects.done(work.partition(), work.offset());
+    }
+
     /** The work changed the session and is answered with this event. */
     void answer(LiveSession session, Work work, ReplyEvent event) {
         effects.reply(work.partition(), replyTopic(work), event, null);
@@ -50,14 +57,28 @@ final class Outcomes {
     void remember(LiveSession session, Work work, ReplyEvent last) {
         SessionRecord r = session.record;
         session.record = new SessionRecord(r.sessionId(), fingerprint, r.state(), r.turnCount(), clock.getAsLong(),
-                r.deleted(), LiveSession.remember(r.answered(), new SessionRecord.Answered(work.requestId(), last)));
+                r.deleted(), Math.max(r.appliedOffset(), work.offset()),
+                withAnswer(r.answered(), new SessionRecord.Answered(work.requestId(), last)));
         session.unwrittenSaves++;
         effects.save(session.partition, session.record);
         effects.done(work.partition(), work.offset());
     }
 
+    /** The answered requests with the latest added (the oldest forgotten beyond the bound). */
+    static List<SessionRecord.Answered> withAnswer(List<SessionRecord.Answered> answered, SessionRecord.Answered latest) {
+        List<SessionRecord.Answered> next = new ArrayList<>(answered.size() + 1);
+        for (SessionRecord.Answered a : answered) {
+            if (!a.requestId().equals(latest.requestId())) {
+                next.add(a);
+            }
+        }
+        next.add(latest);
+        return next.size() > SessionRecord.ANSWERED_KEPT ? next.subList(next.size() - SessionRecord.ANSWERED_KEPT, next.size()) : next;
+    }
+
     SessionRecord withState(SessionRecord r, byte[] state, long turnCount, boolean deleted) {
-        return new SessionRecord(r.sessionId(), fingerprint, state, turnCount, r.lastActiveMillis(), deleted, r.answered());
+        return new SessionRecord(r.sessionId(), fingerprint, state, turnCount, r.lastActiveMillis(), deleted, r.appliedOffset(),
+                r.answered());
     }
 
     SessionRecord empty(String sessionId) {

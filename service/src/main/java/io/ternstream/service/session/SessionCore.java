@@ -153,6 +153,10 @@ public final class SessionCore {
     private void apply(LiveSession session, Work work) {
         // a fork's answer comes from the target's owner, so the source cannot repeat it
         ReplyEvent earlier = work.message() instanceof ForkCommand ? null : session.record.answerOf(work.requestId());
+        if (session.record.applied(work.offset())) {
+            replayed(session, work, earlier);
+            return;
+        }
         if (earlier != null) {
             metrics.duplicate(); // a retry, or a record delivered again after a crash: the same answer again
             outcomes.reply(work, earlier);
@@ -174,6 +178,22 @@ public final class SessionCore {
             case ForkCommand f -> controls.fork(session, work, f);
             case SessionImport i -> controls.importState(session, work, i);
             case CancelCommand c -> throw new IllegalStateException("cancel is never queued");
+        }
+    }
+
+    /**
+     * The record already reflects this command: a stale copy (a record consumed again after its
+     * offset was applied, or work left in a pending store restored from a copy that missed the end of
+     * it). It is not applied again; its answer is repeated where the record still knows it.
+     */
+    private void replayed(LiveSession session, Work work, ReplyEvent earlier) {
+        metrics.duplicate();
+        if (earlier != null) {
+            outcomes.reply(work, earlier);
+        } else {
+            LOG.warnf("session %s: %s at offset %d is older than the stored record (offset %d); not applied again",
+                    session.id, work.requestId(), work.offset(), session.record.appliedOffset());
+            outcomes.skip(work);
         }
     }
 

@@ -12,9 +12,15 @@ import java.util.List;
  * recognised.
  *
  * @param fingerprint the model that wrote the state; a record of another model is not used
+ * @param appliedOffset the prompts-topic offset (in the session's partition) of the last command this
+ *        record reflects, -1 for none: a command at or below it was applied already, whatever its
+ *        requestId, so a stale copy of it (a record delivered again, work left in a restored pending
+ *        store) is never applied twice
  */
 public record SessionRecord(String sessionId, String fingerprint, byte[] state, long turnCount,
-                            long lastActiveMillis, boolean deleted, List<Answered> answered) {
+                            long lastActiveMillis, boolean deleted, long appliedOffset, List<Answered> answered) {
+    /** No command applied yet. */
+    public static final long NONE_APPLIED = -1;
     /** How many answered requests a record remembers. */
     public static final int ANSWERED_KEPT = 32;
 
@@ -26,7 +32,7 @@ public record SessionRecord(String sessionId, String fingerprint, byte[] state, 
     }
 
     public static SessionRecord empty(String sessionId, String fingerprint, long nowMillis) {
-        return new SessionRecord(sessionId, fingerprint, null, 0, nowMillis, false, List.of());
+        return new SessionRecord(sessionId, fingerprint, null, 0, nowMillis, false, NONE_APPLIED, List.of());
     }
 
     /** Known to clients: it took a turn or holds a state, and is not deleted. */
@@ -41,6 +47,11 @@ public record SessionRecord(String sessionId, String fingerprint, byte[] state, 
 
     public static boolean expired(long lastActiveMillis, long nowMillis, Duration ttl) {
         return nowMillis - lastActiveMillis > ttl.toMillis();
+    }
+
+    /** The command at this offset of the session's partition is reflected in this record already. */
+    public boolean applied(long offset) {
+        return offset <= appliedOffset;
     }
 
     public ReplyEvent answerOf(String requestId) {

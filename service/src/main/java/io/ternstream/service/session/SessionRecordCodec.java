@@ -7,23 +7,27 @@ import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
  * The session store's value format (documented in schemas/session-store.md), big-endian:
  * <pre>
- * "TSR1"  magic and version
+ * "TSR2"  magic and version
  * u8      flags (bit 0: deleted)
  * str     sessionId, str fingerprint      (str = i32 length + UTF-8 bytes)
  * i64     turnCount, i64 lastActiveMillis
+ * i64     appliedOffset (-1: none)        (absent in "TSR1", read as -1)
  * i32     state length (-1: empty state) + the engine's state bytes
  * i32     answered count, then per request: str requestId, str last event (reply-event JSON)
  * </pre>
  * Decoding checks every length against the bytes actually there before allocating, so a corrupt
  * or foreign value ends in {@link SessionRecordFormatException}, never in a huge allocation.
+ * Records of the previous version, TSR1, are still read.
  */
 public final class SessionRecordCodec {
-    private static final byte[] MAGIC = {'T', 'S', 'R', '1'};
+    private static final byte[] MAGIC = {'T', 'S', 'R', '2'};
+    private static final byte[] MAGIC_V1 = {'T', 'S', 'R', '1'};
     private static final int FLAG_DELETED = 1;
 
     private final MessageCodec messages;
@@ -34,7 +38,7 @@ public final class SessionRecordCodec {
 
     public byte[] encode(SessionRecord r) {
         List<byte[]> events = new ArrayList<>(r.answered().size());
-        int size = 4 + 1 + 8 + 8 + 4 + (r.state() == null ? 0 : r.state().length) + 4;
+        int size = 4 + 1 + 8 + 8 + 8 + 4 + (r.state() == null ? 0 : r.state().length) + 4;
         byte[] id = utf8(r.sessionId());
         byte[] fingerprint = utf8(r.fingerprint());
         size += 4 + id.length + 4 + fingerprint.length;
@@ -50,7 +54,7 @@ public final class SessionRecordCodec {
         out.put(MAGIC).put((byte) (r.deleted() ? FLAG_DELETED : 0));
         putBytes(out, id);
         putBytes(out, fingerprint);
-        out.putLong(r.turnCount()).putLong(r.lastActiveMillis());
+        out.putLong(r.turnCount()).putLong(r.lastActiveMillis()).putLong(r.appliedOffset());
         if (r.state() == null) {
             out.putInt(-1);
         } else {
@@ -70,11 +74,7 @@ public final class SessionRecordCodec {
         }
         ByteBuffer in = ByteBuffer.wrap(bytes);
         try {
-            for (byte b : MAGIC) {
-                if (in.get() != b) {
-                    throw new SessionRecordFormatException("not a session record of this format (bad magic)");
-                }
-            }
+            boolean v1 = version(in);
             int flags = in.get();
             if ((flags & ~FLAG_DELETED) != 0) {
                 throw new SessionRecordFormatException("unknown flags " + flags);
@@ -85,6 +85,10 @@ public final class SessionRecordCodec {
             long lastActive = in.getLong();
             if (turnCount < 0) {
                 throw new SessionRecordFormatException("negative turn count " + turnCount);
+            }
+            long appliedOffset = v1 ? SessionRecord.NONE_APPLIED : in.getLong();
+            if (appliedOffset < SessionRecord.NONE_APPLIED) {
+                throw new SessionRecordFormatException("applied offset " + appliedOffset + " below -1");
             }
             int stateLength = in.getInt();
             byte[] state = stateLength == -1 ? null : bytes(in, stateLength, "state");
@@ -101,7 +105,7 @@ public final class SessionRecordCodec {
                 throw new SessionRecordFormatException(in.remaining() + " trailing bytes");
             }
             return new SessionRecord(sessionId, fingerprint, state, turnCount, lastActive, (flags & FLAG_DELETED) != 0,
-                    answered);
+                    appliedOffset, answered);
         } catch (BufferUnderflowException e) {
             throw new SessionRecordFormatException("session record truncated");
         }
@@ -111,11 +115,7 @@ public final class SessionRecordCodec {
     public long lastActiveMillis(byte[] bytes) throws SessionRecordFormatException {
         try {
             ByteBuffer in = ByteBuffer.wrap(bytes);
-            for (byte b : MAGIC) {
-                if (in.get() != b) {
-                    throw new SessionRecordFormatException("not a session record of this format (bad magic)");
-                }
-            }
+            version(in);
             in.get();
             skip(in, "sessionId");
             skip(in, "fingerprint");
@@ -124,6 +124,19 @@ public final class SessionRecordCodec {
         } catch (BufferUnderflowException e) {
             throw new SessionRecordFormatException("session record truncated");
         }
+    }
+
+    /** Reads the magic: true for the previous version (no applied offset). */
+    private static boolean version(ByteBuffer in) throws SessionRecordFormatException {
+        byte[] magic = new byte[MAGIC.length];
+        in.get(magic);
+        if (Arrays.equals(magic, MAGIC)) {
+            return false;
+        }
+        if (Arrays.equals(magic, MAGIC_V1)) {
+            return true;
+        }
+        throw new SessionRecordFormatException("not a session record of this format (bad magic)");
     }
 
     private static void skip(ByteBuffer in, String what) throws SessionRecordFormatException {

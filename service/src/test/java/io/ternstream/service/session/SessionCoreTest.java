@@ -160,6 +160,31 @@ class SessionCoreTest {
                 fx.of("r1").stream().map(SessionCoreTest::withoutTimings).toList());
     }
 
+    @Test
+    void workAtOrBelowTheStoredRecordsOffsetIsNeverAppliedAgainWhateverItsRequestId() {
+        long first = submit(prompt("a", "r1", 3, 3, 5));
+        runUntilIdle();
+        SessionRecord saved = fx.store.get("a");
+        assertEquals(first, saved.appliedOffset());
+
+        // a pending store restored from a stale copy still holds the applied work, its requestId long forgotten
+        newCore();
+        fx.store.put("a", saved);
+        core.submit(new Work(0, first, prompt("a", "forgotten", 3, 3, 5), new int[] {3, 5}, null, System.nanoTime()),
+                RECORDS.encode(saved), 0);
+        runUntilIdle();
+
+        assertTrue(fx.replies.isEmpty(), "nothing answered: the answer went out when it was applied");
+        assertTrue(fx.done.contains(first), "the stale copy is done");
+        assertEquals(1, fx.store.get("a").turnCount(), "the context took the turn once");
+        assertEquals(1.0, metricsCount("ternstream.requests.duplicate"));
+
+        long next = submit(prompt("a", "r2", 2, 7));
+        runUntilIdle();
+        assertEquals(2, fx.store.get("a").turnCount(), "later work still runs");
+        assertEquals(next, fx.store.get("a").appliedOffset());
+    }
+
     // ---- cancel ----
 
     @Test
@@ -302,7 +327,7 @@ class SessionCoreTest {
 
     @Test
     void aRecordOfAnotherModelIsLostToo() {
-        byte[] foreign = RECORDS.encode(new SessionRecord("a", "another-model", new byte[] {1}, 3, now, false, List.of()));
+        byte[] foreign = RECORDS.encode(new SessionRecord("a", "another-model", new byte[] {1}, 3, now, false, -1, List.of()));
         core.submit(new Work(0, nextOffset++, prompt("a", "r1", 3, 3), new int[] {3}, null, System.nanoTime()), foreign, 0);
         runUntilIdle();
         assertEquals(ErrorCode.STATE_LOST, ((ErrorEvent) fx.of("r1").getFirst()).code());

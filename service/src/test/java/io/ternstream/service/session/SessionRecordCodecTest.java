@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class SessionRecordCodecTest {
     private static final SessionRecordCodec CODEC = new SessionRecordCodec(new MessageCodec());
     private static final SessionRecord FULL = new SessionRecord("seance-1", "f41b388d", new byte[] {1, 2, 3, 4}, 7, 1_700_000_000_000L,
-            false, List.of(new SessionRecord.Answered("r1", new TurnCompleteEvent("seance-1", "r1", 5, "tail", FinishReason.LENGTH,
+            false, 4_321, List.of(new SessionRecord.Answered("r1", new TurnCompleteEvent("seance-1", "r1", 5, "tail", FinishReason.LENGTH,
                     new Usage(3, 5, 1.5, 100))), new SessionRecord.Answered("x1", new ControlAckEvent("seance-1", "x1", 0,
                     "reset", true, "session state emptied"))));
 
@@ -33,13 +33,31 @@ class SessionRecordCodecTest {
         assertArrayEquals(FULL.state(), back.state());
         assertEquals(FULL.turnCount(), back.turnCount());
         assertEquals(FULL.lastActiveMillis(), back.lastActiveMillis());
+        assertEquals(FULL.appliedOffset(), back.appliedOffset());
         assertEquals(FULL.answered(), back.answered());
         assertEquals(FULL.lastActiveMillis(), CODEC.lastActiveMillis(CODEC.encode(FULL)));
     }
 
     @Test
+    void aRecordOfThePreviousVersionIsReadWithNoAppliedOffset() throws Exception {
+        byte[] current = CODEC.encode(FULL);
+        int offsetAt = 4 + 1 + 4 + "seance-1".length() + 4 + "f41b388d".length() + 8 + 8;
+        // TSR1 is TSR2 without the applied offset
+        byte[] v1 = new byte[current.length - 8];
+        System.arraycopy(current, 0, v1, 0, offsetAt);
+        System.arraycopy(current, offsetAt + 8, v1, offsetAt, current.length - offsetAt - 8);
+        v1[3] = '1';
+        SessionRecord back = CODEC.decode(v1);
+        assertEquals(SessionRecord.NONE_APPLIED, back.appliedOffset());
+        assertEquals(FULL.turnCount(), back.turnCount());
+        assertArrayEquals(FULL.state(), back.state());
+        assertEquals(FULL.answered(), back.answered());
+        assertEquals(FULL.lastActiveMillis(), CODEC.lastActiveMillis(v1));
+    }
+
+    @Test
     void anEmptyStateAndTheDeletedFlagSurvive() throws Exception {
-        var deleted = new SessionRecord("a", "f", null, 0, 5, true, List.of());
+        var deleted = new SessionRecord("a", "f", null, 0, 5, true, -1, List.of());
         SessionRecord back = CODEC.decode(CODEC.encode(deleted));
         assertNull(back.state());
         assertTrue(back.deleted());
@@ -79,7 +97,7 @@ class SessionRecordCodecTest {
 
     @Test
     void anAnsweredEventThatBreaksItsSchemaIsRejected() {
-        var record = new SessionRecord("a", "f", null, 1, 5, false, List.of(new SessionRecord.Answered("r1",
+        var record = new SessionRecord("a", "f", null, 1, 5, false, 0, List.of(new SessionRecord.Answered("r1",
                 new ControlAckEvent("a", "r1", 0, "reset", true, "ok"))));
         byte[] bytes = CODEC.encode(record);
         String text = new String(bytes, java.nio.charset.StandardCharsets.ISO_8859_1).replace("\"ack\"", "\"zzz\"");
@@ -88,12 +106,15 @@ class SessionRecordCodecTest {
     }
 
     @Test
-    void aNegativeTurnCountOrTooManyAnswersAreRejected() {
-        byte[] bytes = CODEC.encode(new SessionRecord("a", "f", null, 1, 5, false, List.of()));
+    void aNegativeTurnCountAnOffsetBelowNoneOrTooManyAnswersAreRejected() {
+        byte[] bytes = CODEC.encode(new SessionRecord("a", "f", null, 1, 5, false, 3, List.of()));
         int turnCountAt = 4 + 1 + 4 + 1 + 4 + 1;
         byte[] negative = bytes.clone();
         ByteBuffer.wrap(negative).putLong(turnCountAt, -1);
         assertThrows(SessionRecordFormatException.class, () -> CODEC.decode(negative));
+        byte[] belowNone = bytes.clone();
+        ByteBuffer.wrap(belowNone).putLong(turnCountAt + 16, -2);
+        assertThrows(SessionRecordFormatException.class, () -> CODEC.decode(belowNone));
         byte[] many = bytes.clone();
         ByteBuffer.wrap(many).putInt(many.length - 4, SessionRecord.ANSWERED_KEPT + 1);
         assertThrows(SessionRecordFormatException.class, () -> CODEC.decode(many));
@@ -103,12 +124,12 @@ class SessionRecordCodecTest {
     void theAnsweredListKeepsTheLatestAndIsBounded() {
         List<SessionRecord.Answered> answered = List.of();
         for (int i : IntStream.range(0, SessionRecord.ANSWERED_KEPT + 5).toArray()) {
-            answered = LiveSession.remember(answered, new SessionRecord.Answered("r" + i, new ControlAckEvent("a", "r" + i, 0,
+            answered = Outcomes.withAnswer(answered, new SessionRecord.Answered("r" + i, new ControlAckEvent("a", "r" + i, 0,
                     "reset", true, "ok")));
         }
         assertEquals(SessionRecord.ANSWERED_KEPT, answered.size());
         assertEquals("r" + (SessionRecord.ANSWERED_KEPT + 4), answered.getLast().requestId());
-        answered = LiveSession.remember(answered, new SessionRecord.Answered("r10", new ControlAckEvent("a", "r10", 0, "reset", true, "again")));
+        answered = Outcomes.withAnswer(answered, new SessionRecord.Answered("r10", new ControlAckEvent("a", "r10", 0, "reset", true, "again")));
         assertEquals("r10", answered.getLast().requestId());
         assertEquals(1, answered.stream().filter(a -> a.requestId().equals("r10")).count());
     }
