@@ -92,9 +92,7 @@ class FaultSoakIT {
     }
 
     static Stream<String> deliveries() {
-        // the default build soaks at least once: under exactly-once, an instance frozen past its session
-        // timeout can still commit a transaction it opened before (docs/RELIABILITY.md, "Known gap"), which
-        // the 100-fault run found; -Psoak runs both modes
+        // the default build soaks the default mode, at least once; -Psoak runs both
         return Arrays.stream(System.getProperty("ternstream.soak.deliveries", "at-least-once").split(",")).map(String::trim);
     }
 

@@ -2,6 +2,7 @@ package io.ternstream.it;
 
 import static org.awaitility.Awaitility.await;
 
+import io.ternstream.service.kafka.EmbeddedKafkaBroker;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -83,32 +84,16 @@ final class KafkaServerProcess implements AutoCloseable {
 
     private void writeConfig(int controllerPort) throws IOException {
         Files.createDirectories(dataDir);
-        Properties p = new Properties();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", "1");
-        p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-        p.put("listeners", "PLAINTEXT://127.0.0.1:" + clientPort + ",CONTROLLER://127.0.0.1:" + controllerPort
+        Properties p = EmbeddedKafkaBroker.singleNodeProperties(dataDir, clientPort, controllerPort);
+        // one more listener per engine, each behind its own stallable proxy
+        p.put("listeners", p.get("listeners")
                 + routes.stream().map(r -> "," + r.listener() + "://127.0.0.1:" + r.port()).collect(Collectors.joining()));
-        p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + clientPort
+        p.put("advertised.listeners", p.get("advertised.listeners")
                 + routes.stream().map(r -> "," + r.listener() + "://127.0.0.1:" + r.advertisedPort()).collect(Collectors.joining()));
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+        p.put("listener.security.protocol.map", p.get("listener.security.protocol.map")
                 + routes.stream().map(r -> "," + r.listener() + ":PLAINTEXT").collect(Collectors.joining()));
-        p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
-        p.put("log.dirs", dataDir.toString());
-        p.put("num.partitions", "1");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "4");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        p.put("group.min.session.timeout.ms", "2000");
-        p.put("auto.create.topics.enable", "true");
         // small segments, so compaction keeps the changelogs at about one record per key during a long run
         p.put("log.segment.bytes", Integer.toString(1024 * 1024));
-        p.put("log.cleaner.backoff.ms", "5000");
         try (var out = Files.newBufferedWriter(config)) {
             p.store(out, "single-node KRaft broker of the integration tests");
         }

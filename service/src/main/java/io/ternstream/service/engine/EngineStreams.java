@@ -3,6 +3,7 @@ package io.ternstream.service.engine;
 import io.ternstream.engine.Engine;
 import io.ternstream.schemas.MessageCodec;
 import io.ternstream.service.config.ServiceConfig;
+import io.ternstream.service.kafka.KafkaConnection;
 import io.ternstream.service.ops.ServiceMetrics;
 import io.ternstream.service.ops.Tracing;
 import io.ternstream.service.session.CommandDecoder;
@@ -39,6 +40,7 @@ public final class EngineStreams implements AutoCloseable {
     private final ServiceConfig config;
     private final EngineLoop loop = new EngineLoop();
     private final KafkaStreams streams;
+    private final GroupLease lease;
     private final Runnable warmup;
     /** The stores' folder when none is configured: this process's own, removed once Streams has closed. */
     private final Path temporaryStateDir;
@@ -55,14 +57,18 @@ public final class EngineStreams implements AutoCloseable {
         loop.start(effects -> new SessionCore(engine, config.scheduler(), config.generation(), effects, records, metrics,
                 tracing, System::currentTimeMillis));
         BoundedStoreMemory.configure(config.scheduler().storeMemory());
+        Duration sessionTimeout = config.kafka().sessionTimeout();
+        this.lease = new GroupLease(GroupLease.expiry(sessionTimeout, KafkaConnection.heartbeatInterval(sessionTimeout)),
+                System.nanoTime());
         var topology = EngineTopology.build(config.topics(), () -> new PromptTopicProcessor(loop, decoder, records, replies,
-                config.scheduler().pollInterval(), config.scheduler().sessionTtl(), metrics, config.topics().prompts()), replies);
+                config.scheduler().pollInterval(), config.scheduler().sessionTtl(), metrics, config.topics().prompts(), lease),
+                replies);
         this.temporaryStateDir = streamsProps.containsKey(StreamsConfig.STATE_DIR_CONFIG) ? null : temporaryFolder();
         if (temporaryStateDir != null) {
             streamsProps.put(StreamsConfig.STATE_DIR_CONFIG, temporaryStateDir.toString());
         }
         this.streams = new KafkaStreams(topology, streamsProps,
-                new PacedClients(loop::quiet, config.scheduler().pollInterval()));
+                new PacedClients(loop::quiet, config.scheduler().pollInterval(), lease));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("the Kafka thread failed; replacing it (its partitions are taken up again)", e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -84,6 +90,7 @@ public final class EngineStreams implements AutoCloseable {
     /** Warms the first-token path up (bounded by ternstream.scheduler.warmup), then joins the group. */
     public void start() {
         warmup.run();
+        lease.start();
         streams.start();
     }
 
@@ -109,6 +116,7 @@ public final class EngineStreams implements AutoCloseable {
         // the drain's last effects reach Kafka in the final commit that close() makes
         streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(Duration.ofSeconds(30)));
         loop.stop();
+        lease.close();
         if (temporaryStateDir != null) {
             deleteTree(temporaryStateDir);
         }

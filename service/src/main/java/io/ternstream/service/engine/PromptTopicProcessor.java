@@ -16,6 +16,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.errors.TaskMigratedException;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -44,6 +45,7 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
     private final Duration ttl;
     private final ServiceMetrics metrics;
     private final String promptsTopic;
+    private final GroupLease lease;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> sessions;
     private KeyValueStore<Long, byte[]> pending;
@@ -53,8 +55,9 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
     private final Map<Long, Integer> progress = new HashMap<>();
 
     PromptTopicProcessor(EngineLoop loop, CommandDecoder decoder, SessionRecordCodec records, ReplyRecords replies,
-                         Duration drainInterval, Duration ttl, ServiceMetrics metrics, String promptsTopic) {
+                         Duration drainInterval, Duration ttl, ServiceMetrics metrics, String promptsTopic, GroupLease lease) {
         this.promptsTopic = promptsTopic;
+        this.lease = lease;
         this.loop = loop;
         this.decoder = decoder;
         this.records = records;
@@ -123,9 +126,16 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
         return count;
     }
 
-    /** Applies what the engine produced for this partition's sessions. */
+    /** Applies what the engine produced for this partition's sessions, while the group still counts this instance in. */
     private void drain() {
-        outbox.drainTo(this::apply);
+        switch (lease.standing(System.nanoTime())) {
+            case LOST -> throw new TaskMigratedException("the process stood still past the group's session timeout:"
+                    + " partition " + partition + " may belong to another instance now");
+            case SUSPENDED -> {
+                return; // kept in the outbox: applied once the group answers, dropped if the partition moved
+            }
+            case HELD -> outbox.drainTo(this::apply);
+        }
         if (!progress.isEmpty()) {
             recordProgress();
         }

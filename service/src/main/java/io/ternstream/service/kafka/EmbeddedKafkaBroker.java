@@ -48,6 +48,23 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         Files.createDirectories(dir);
         int clientPort = port == 0 ? freePort() : port;
         int controllerPort = freePort();
+        Properties props = singleNodeProperties(dir, clientPort, controllerPort);
+        KafkaConfig config = KafkaConfig.fromProps(props, false);
+        if (!Files.exists(dir.resolve("meta.properties"))) {
+            format(dir);
+        }
+        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
+        server.startup();
+        LOG.infof("embedded Kafka broker listening on 127.0.0.1:%d (data %s)", clientPort, dir);
+        return new EmbeddedKafkaBroker(server, dir, temporary, clientPort);
+    }
+
+    /**
+     * A single-node KRaft broker and controller on loopback: replication factors of one, a quick
+     * first rebalance, session timeouts down to 2 s (tests hand a dead instance's partitions over
+     * quickly), timed-out transactions aborted within a second, compaction visible within seconds.
+     */
+    public static Properties singleNodeProperties(Path logDir, int clientPort, int controllerPort) {
         Properties props = new Properties();
         props.put("process.roles", "broker,controller");
         props.put("node.id", "1");
@@ -57,7 +74,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         props.put("controller.listener.names", "CONTROLLER");
         props.put("inter.broker.listener.name", "PLAINTEXT");
         props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-        props.put("log.dirs", dir.toString());
+        props.put("log.dirs", logDir.toString());
         props.put("num.partitions", "1");
         props.put("offsets.topic.replication.factor", "1");
         props.put("offsets.topic.num.partitions", "4");
@@ -66,19 +83,13 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         props.put("share.coordinator.state.topic.replication.factor", "1");
         props.put("share.coordinator.state.topic.min.isr", "1");
         props.put("group.initial.rebalance.delay.ms", "0");
-        // lets the tests hand a dead instance's partitions over quickly
         props.put("group.min.session.timeout.ms", "2000");
+        // an exactly-once engine's transaction timeout is below its session timeout (KafkaConnection): the
+        // broker must act on it before the group moves the partitions on
+        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         props.put("auto.create.topics.enable", "true");
-        // compaction of the session-state topic should be visible in a local run, not after days
         props.put("log.cleaner.backoff.ms", "5000");
-        KafkaConfig config = KafkaConfig.fromProps(props, false);
-        if (!Files.exists(dir.resolve("meta.properties"))) {
-            format(dir);
-        }
-        KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
-        server.startup();
-        LOG.infof("embedded Kafka broker listening on 127.0.0.1:%d (data %s)", clientPort, dir);
-        return new EmbeddedKafkaBroker(server, dir, temporary, clientPort);
+        return props;
     }
 
     private static void format(Path dir) throws IOException {

@@ -3,6 +3,7 @@ package io.ternstream.service.kafka;
 import io.ternstream.service.config.ServiceConfig;
 import jakarta.enterprise.context.ApplicationScoped;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -91,6 +92,14 @@ public class KafkaConnection {
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.delivery() == ServiceConfig.Delivery.EXACTLY_ONCE
                 ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
+        if (config.delivery() == ServiceConfig.Delivery.EXACTLY_ONCE) {
+            // a transaction left open by an instance that stood still or was cut off must end aborted before
+            // the group hands its partitions on: the broker aborts it once this passes (brokers check every
+            // transaction.abort.timed.out.transaction.cleanup.interval.ms; docs/SERVICE.md)
+            Duration sessionTimeout = kafka.sessionTimeout();
+            p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                    (int) sessionTimeout.minus(heartbeatInterval(sessionTimeout)).dividedBy(2).toMillis());
+        }
         // one Kafka thread: the engine loop steps every session of the instance together anyway
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, kafka.standbyReplicas());
@@ -104,7 +113,7 @@ public class KafkaConnection {
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, (int) config.topics().replicationFactor());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.SESSION_TIMEOUT_MS_CONFIG), (int) kafka.sessionTimeout().toMillis());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG),
-                Math.max(500, (int) kafka.sessionTimeout().toMillis() / 5));
+                (int) heartbeatInterval(kafka.sessionTimeout()).toMillis());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_RECORDS_CONFIG), 200);
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 50);
         kafka.groupInstanceId().filter(id -> !id.isBlank())
@@ -114,6 +123,11 @@ public class KafkaConnection {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), 8 * 1024 * 1024);
         p.put(StreamsConfig.CLIENT_ID_CONFIG, "ternstream-engine-" + ProcessHandle.current().pid());
         return p;
+    }
+
+    /** A fifth of the session timeout, at least half a second. */
+    public static Duration heartbeatInterval(Duration sessionTimeout) {
+        return Duration.ofMillis(Math.max(500, sessionTimeout.toMillis() / 5));
     }
 
     /** A consumer that assigns partitions itself and never joins a group (the gateway's readers). */

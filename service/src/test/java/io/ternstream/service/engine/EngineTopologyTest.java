@@ -80,7 +80,8 @@ class EngineTopologyTest {
         loop.start(effects -> new SessionCore(engine, config.scheduler(), config.generation(), effects, records, metrics,
                 new Tracing(OpenTelemetry.noop()), System::currentTimeMillis));
         var topology = EngineTopology.build(config.topics(), () -> new PromptTopicProcessor(loop, decoder, records,
-                replyRecords, Duration.ofMillis(1), Duration.ofHours(1), metrics, config.topics().prompts()), replyRecords);
+                replyRecords, Duration.ofMillis(1), Duration.ofHours(1), metrics, config.topics().prompts(),
+                new GroupLease(Duration.ofSeconds(10), System.nanoTime())), replyRecords);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
