@@ -61,7 +61,8 @@ public final class EngineStreams implements AutoCloseable {
         this.lease = new GroupLease(GroupLease.expiry(sessionTimeout, KafkaConnection.heartbeatInterval(sessionTimeout)),
                 System.nanoTime());
         var topology = EngineTopology.build(config.topics(), () -> new PromptTopicProcessor(loop, decoder, records, replies,
-                config.scheduler().pollInterval(), config.scheduler().sessionTtl(), metrics, config.topics().prompts(), lease),
+                config.scheduler().pollInterval(), config.scheduler().sessionTtl(), metrics, config.topics().prompts(), lease,
+                FinishedWork.delay(config.delivery() == ServiceConfig.Delivery.EXACTLY_ONCE, config.scheduler().commitInterval())),
                 replies);
         this.temporaryStateDir = streamsProps.containsKey(StreamsConfig.STATE_DIR_CONFIG) ? null : temporaryFolder();
         if (temporaryStateDir != null) {

@@ -46,6 +46,7 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
     private final ServiceMetrics metrics;
     private final String promptsTopic;
     private final GroupLease lease;
+    private final FinishedWork finished;
     private ProcessorContext<String, byte[]> context;
     private KeyValueStore<String, byte[]> sessions;
     private KeyValueStore<Long, byte[]> pending;
@@ -55,9 +56,11 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
     private final Map<Long, Integer> progress = new HashMap<>();
 
     PromptTopicProcessor(EngineLoop loop, CommandDecoder decoder, SessionRecordCodec records, ReplyRecords replies,
-                         Duration drainInterval, Duration ttl, ServiceMetrics metrics, String promptsTopic, GroupLease lease) {
+                         Duration drainInterval, Duration ttl, ServiceMetrics metrics, String promptsTopic, GroupLease lease,
+                         Duration deleteFinishedAfter) {
         this.promptsTopic = promptsTopic;
         this.lease = lease;
+        this.finished = new FinishedWork(deleteFinishedAfter);
         this.loop = loop;
         this.decoder = decoder;
         this.records = records;
@@ -136,6 +139,7 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
             }
             case HELD -> outbox.drainTo(this::apply);
         }
+        finished.release(System.nanoTime(), pending::delete);
         if (!progress.isEmpty()) {
             recordProgress();
         }
@@ -151,7 +155,7 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
             }
             case Outgoing.Remove r -> sessions.delete(r.sessionId());
             case Outgoing.Done d -> {
-                pending.delete(d.offset());
+                finished.add(d.offset(), System.nanoTime());
                 progress.remove(d.offset());
             }
             case Outgoing.DeadLetter d -> {

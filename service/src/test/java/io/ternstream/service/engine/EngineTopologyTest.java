@@ -81,7 +81,7 @@ class EngineTopologyTest {
                 new Tracing(OpenTelemetry.noop()), System::currentTimeMillis));
         var topology = EngineTopology.build(config.topics(), () -> new PromptTopicProcessor(loop, decoder, records,
                 replyRecords, Duration.ofMillis(1), Duration.ofHours(1), metrics, config.topics().prompts(),
-                new GroupLease(Duration.ofSeconds(10), System.nanoTime())), replyRecords);
+                new GroupLease(Duration.ofSeconds(10), System.nanoTime()), Duration.ZERO), replyRecords);
         Properties props = new Properties();
         props.put(StreamsConfig.APPLICATION_ID_CONFIG, "topology-test");
         props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "unused:9092");
