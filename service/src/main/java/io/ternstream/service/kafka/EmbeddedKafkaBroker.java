@@ -62,7 +62,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     /**
      * A single-node KRaft broker and controller on loopback: replication factors of one, a quick
      * first rebalance, session timeouts down to 2 s (tests hand a dead instance's partitions over
-     * quickly), timed-out transactions aborted within a second, compaction visible within seconds.
+     * quickly), compaction visible within seconds.
      */
     public static Properties singleNodeProperties(Path logDir, int clientPort, int controllerPort) {
         Properties props = new Properties();
@@ -84,9 +84,6 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         props.put("share.coordinator.state.topic.min.isr", "1");
         props.put("group.initial.rebalance.delay.ms", "0");
         props.put("group.min.session.timeout.ms", "2000");
-        // an exactly-once engine's transaction timeout is below its session timeout (KafkaConnection): the
-        // broker must act on it before the group moves the partitions on
-        props.put("transaction.abort.timed.out.transaction.cleanup.interval.ms", "1000");
         props.put("auto.create.topics.enable", "true");
         props.put("log.cleaner.backoff.ms", "5000");
         return props;

@@ -92,14 +92,6 @@ public class KafkaConnection {
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, config.delivery() == ServiceConfig.Delivery.EXACTLY_ONCE
                 ? StreamsConfig.EXACTLY_ONCE_V2 : StreamsConfig.AT_LEAST_ONCE);
-        if (config.delivery() == ServiceConfig.Delivery.EXACTLY_ONCE) {
-            // a transaction left open by an instance that stood still or was cut off must end aborted before
-            // the group hands its partitions on: the broker aborts it once this passes (brokers check every
-            // transaction.abort.timed.out.transaction.cleanup.interval.ms; docs/SERVICE.md)
-            Duration sessionTimeout = kafka.sessionTimeout();
-            p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
-                    (int) sessionTimeout.minus(heartbeatInterval(sessionTimeout)).dividedBy(2).toMillis());
-        }
         // one Kafka thread: the engine loop steps every session of the instance together anyway
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
         p.put(StreamsConfig.NUM_STANDBY_REPLICAS_CONFIG, kafka.standbyReplicas());
