@@ -141,7 +141,7 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
         }
         finished.release(System.nanoTime(), pending::delete);
         if (!progress.isEmpty()) {
-            recordProgress();
+            recordProgress(); // after the deletes: a deleted record is not written back
         }
     }
 
@@ -154,10 +154,9 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
                 loop.written(s.record().sessionId());
             }
             case Outgoing.Remove r -> sessions.delete(r.sessionId());
-            case Outgoing.Done d -> {
-                finished.add(d.offset(), System.nanoTime());
-                progress.remove(d.offset());
-            }
+            // its progress stays: a record whose delete is deferred is written with every event counted,
+            // so an owner that takes it up before the delete lands sends nothing of it again
+            case Outgoing.Done d -> finished.add(d.offset(), System.nanoTime());
             case Outgoing.DeadLetter d -> {
                 byte[] stored = pending.get(d.offset());
                 if (stored != null) {

@@ -31,15 +31,21 @@ final class Outcomes {
     /** The session refused the work: an error to the client, the record to the dead letters. */
     void refuse(Work work, ErrorCode code, String reason) {
         metrics.rejected(code);
-        effects.reply(work.partition(), null, new ErrorEvent(work.sessionId(), work.requestId(), 0, code, reason), null);
+        send(work, null, new ErrorEvent(work.sessionId(), work.requestId(), 0, code, reason));
         effects.deadLetter(work.partition(), work.offset(), code, reason);
         effects.done(work.partition(), work.offset());
     }
 
     /** A reply that changes nothing in the session. */
     void reply(Work work, ReplyEvent event) {
-        effects.reply(work.partition(), replyTopic(work), event, null);
+        send(work, replyTopic(work), event);
         effects.done(work.partition(), work.offset());
+    }
+
+    /** A reply event, counted as delivered in the work's progress (a redo does not send it again). */
+    private void send(Work work, String topic, ReplyEvent event) {
+        effects.reply(work.partition(), topic, event, null);
+        effects.progress(work.partition(), work.offset(), event.seq() + 1);
     }
 
     /** Work that needs neither reply nor save (a stale copy of applied work). */
@@ -49,7 +55,7 @@ final class Outcomes {
 
     /** The work changed the session and is answered with this event. */
     void answer(LiveSession session, Work work, ReplyEvent event) {
-        effects.reply(work.partition(), replyTopic(work), event, null);
+        send(work, replyTopic(work), event);
         remember(session, work, event);
     }
 

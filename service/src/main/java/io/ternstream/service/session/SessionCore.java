@@ -159,7 +159,7 @@ public final class SessionCore {
         }
         if (earlier != null) {
             metrics.duplicate(); // a retry, or a record delivered again after a crash: the same answer again
-            outcomes.reply(work, earlier);
+            answerAgain(work, earlier);
             return;
         }
         if (session.lostReason != null && !(work.message() instanceof ResetCommand || work.message() instanceof DeleteCommand)) {
@@ -189,10 +189,19 @@ public final class SessionCore {
     private void replayed(LiveSession session, Work work, ReplyEvent earlier) {
         metrics.duplicate();
         if (earlier != null) {
-            outcomes.reply(work, earlier);
+            answerAgain(work, earlier);
         } else {
             LOG.warnf("session %s: %s at offset %d is older than the stored record (offset %d); not applied again",
                     session.id, work.requestId(), work.offset(), session.record.appliedOffset());
+            outcomes.skip(work);
+        }
+    }
+
+    /** The remembered answer, unless the work's progress says it was delivered (a finished record taken up again). */
+    private void answerAgain(Work work, ReplyEvent earlier) {
+        if (earlier.seq() >= work.resumeSeq()) {
+            outcomes.reply(work, earlier);
+        } else {
             outcomes.skip(work);
         }
     }

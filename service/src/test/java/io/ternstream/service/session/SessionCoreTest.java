@@ -185,6 +185,34 @@ class SessionCoreTest {
         assertEquals(next, fx.store.get("a").appliedOffset());
     }
 
+    @Test
+    void aFinishedRecordTakenUpAgainWithItsProgressSendsNothingAgain() {
+        long first = submit(prompt("a", "r1", 3, 3, 5));
+        runUntilIdle();
+        SessionRecord saved = fx.store.get("a");
+        List<ReplyEvent> answer = fx.of("r1");
+        int delivered = fx.progress.get(first);
+        assertEquals(answer.size(), delivered, "the completion counts as delivered");
+
+        // a graceful hand-over before the finished record's deferred delete: the next owner restores both
+        newCore();
+        fx.store.put("a", saved);
+        core.submit(new Work(0, first, prompt("a", "r1", 3, 3, 5), new int[] {3, 5}, null, System.nanoTime()),
+                RECORDS.encode(saved), delivered);
+        runUntilIdle();
+
+        assertTrue(fx.replies.isEmpty(), "the answer went out in full before the hand-over");
+        assertTrue(fx.done.contains(first));
+        assertEquals(1, fx.store.get("a").turnCount());
+    }
+
+    @Test
+    void aControlsAnswerCountsAsDelivered() {
+        long offset = submit(new ResetCommand("a", "x1"));
+        runUntilIdle();
+        assertEquals(1, fx.progress.get(offset));
+    }
+
     // ---- cancel ----
 
     @Test
