@@ -139,9 +139,12 @@ final class PromptTopicProcessor implements Processor<String, byte[], String, by
             }
             case HELD -> outbox.drainTo(this::apply);
         }
-        finished.release(System.nanoTime(), pending::delete);
+        finished.release(System.nanoTime(), offset -> {
+            pending.delete(offset);
+            progress.remove(offset);
+        });
         if (!progress.isEmpty()) {
-            recordProgress(); // after the deletes: a deleted record is not written back
+            recordProgress();
         }
     }
 

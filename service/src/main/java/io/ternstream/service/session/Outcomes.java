@@ -1,5 +1,6 @@
 package io.ternstream.service.session;
 
+import io.opentelemetry.api.trace.Span;
 import io.ternstream.schemas.ControlAckEvent;
 import io.ternstream.schemas.ErrorCode;
 import io.ternstream.schemas.ErrorEvent;
@@ -31,21 +32,26 @@ final class Outcomes {
     /** The session refused the work: an error to the client, the record to the dead letters. */
     void refuse(Work work, ErrorCode code, String reason) {
         metrics.rejected(code);
-        send(work, null, new ErrorEvent(work.sessionId(), work.requestId(), 0, code, reason));
+        send(work, null, new ErrorEvent(work.sessionId(), work.requestId(), 0, code, reason), null);
         effects.deadLetter(work.partition(), work.offset(), code, reason);
         effects.done(work.partition(), work.offset());
     }
 
     /** A reply that changes nothing in the session. */
     void reply(Work work, ReplyEvent event) {
-        send(work, replyTopic(work), event);
+        send(work, replyTopic(work), event, null);
         effects.done(work.partition(), work.offset());
     }
 
-    /** A reply event, counted as delivered in the work's progress (a redo does not send it again). */
-    private void send(Work work, String topic, ReplyEvent event) {
-        effects.reply(work.partition(), topic, event, null);
-        effects.progress(work.partition(), work.offset(), event.seq() + 1);
+    /**
+     * A reply event of the work, counted as delivered in its progress. One below the work's resumeSeq
+     * was delivered before the work was taken up again (a crash, a hand-over) and is not sent again.
+     */
+    void send(Work work, String topic, ReplyEvent event, Span span) {
+        if (event.seq() >= work.resumeSeq()) {
+            effects.reply(work.partition(), topic, event, span);
+            effects.progress(work.partition(), work.offset(), event.seq() + 1);
+        }
     }
 
     /** Work that needs neither reply nor save (a stale copy of applied work). */
@@ -55,7 +61,7 @@ final class Outcomes {
 
     /** The work changed the session and is answered with this event. */
     void answer(LiveSession session, Work work, ReplyEvent event) {
-        send(work, replyTopic(work), event);
+        send(work, replyTopic(work), event, null);
         remember(session, work, event);
     }
 

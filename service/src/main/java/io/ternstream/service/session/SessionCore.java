@@ -58,7 +58,7 @@ public final class SessionCore {
         this.turns = new TurnFactory(defaults, engine, tracing);
         this.outcomes = new Outcomes(effects, metrics, fingerprint, clockMillis);
         this.controls = new Controls(effects, outcomes, metrics, fingerprint);
-        this.generator = new Generator(engine, settings.prefillChunkTokens(), metrics, new TurnEvents(effects, outcomes, metrics));
+        this.generator = new Generator(engine, settings.prefillChunkTokens(), metrics, new TurnEvents(outcomes, metrics));
         this.clock = clockMillis;
     }
 
@@ -159,7 +159,7 @@ public final class SessionCore {
         }
         if (earlier != null) {
             metrics.duplicate(); // a retry, or a record delivered again after a crash: the same answer again
-            answerAgain(work, earlier);
+            outcomes.reply(work, earlier);
             return;
         }
         if (session.lostReason != null && !(work.message() instanceof ResetCommand || work.message() instanceof DeleteCommand)) {
@@ -189,19 +189,10 @@ public final class SessionCore {
     private void replayed(LiveSession session, Work work, ReplyEvent earlier) {
         metrics.duplicate();
         if (earlier != null) {
-            answerAgain(work, earlier);
+            outcomes.reply(work, earlier);
         } else {
             LOG.warnf("session %s: %s at offset %d is older than the stored record (offset %d); not applied again",
                     session.id, work.requestId(), work.offset(), session.record.appliedOffset());
-            outcomes.skip(work);
-        }
-    }
-
-    /** The remembered answer, unless the work's progress says it was delivered (a finished record taken up again). */
-    private void answerAgain(Work work, ReplyEvent earlier) {
-        if (earlier.seq() >= work.resumeSeq()) {
-            outcomes.reply(work, earlier);
-        } else {
             outcomes.skip(work);
         }
     }
@@ -218,7 +209,7 @@ public final class SessionCore {
             controls.stateLost(session, work);
             return;
         }
-        Turn turn = turns.create(session, work, work.resumeSeq());
+        Turn turn = turns.create(session, work);
         session.running = turn;
         generator.add(turn);
     }

@@ -28,8 +28,6 @@ final class Turn {
     /** The state before this turn: restored when the turn is cancelled during prefill or fails. */
     final SessionState checkpoint;
     final Span span;
-    /** Events below this seq were already delivered before a crash: the redo computes them silently. */
-    final int resumeSeq;
 
     Phase phase = Phase.PREFILL;
     int prefilled;
@@ -46,7 +44,7 @@ final class Turn {
     final StringBuilder heldText = new StringBuilder();
 
     Turn(LiveSession session, Work work, int[] prompt, int maxTokens, Sampler sampler, StopMatcher stopMatcher,
-         StreamingDetokenizer detokenizer, Span span, int resumeSeq) {
+         StreamingDetokenizer detokenizer, Span span) {
         this.session = session;
         this.work = work;
         this.request = (PromptRequest) work.message();
@@ -57,7 +55,6 @@ final class Turn {
         this.detokenizer = detokenizer;
         this.checkpoint = session.state.copy();
         this.span = span;
-        this.resumeSeq = resumeSeq;
         this.history = new int[Math.max(16, maxTokens + 1)];
     }
 

@@ -17,12 +17,10 @@ import org.jboss.logging.MDC;
 final class TurnEvents implements Generator.Listener {
     private static final Logger LOG = Logger.getLogger(TurnEvents.class);
 
-    private final Effects effects;
     private final Outcomes outcomes;
     private final ServiceMetrics metrics;
 
-    TurnEvents(Effects effects, Outcomes outcomes, ServiceMetrics metrics) {
-        this.effects = effects;
+    TurnEvents(Outcomes outcomes, ServiceMetrics metrics) {
         this.outcomes = outcomes;
         this.metrics = metrics;
     }
@@ -60,9 +58,6 @@ final class TurnEvents implements Generator.Listener {
     }
 
     private void emit(Turn turn, ReplyEvent event) {
-        if (event.seq() >= turn.resumeSeq) {
-            effects.reply(turn.work.partition(), turn.request.replyTo(), event, turn.span);
-            effects.progress(turn.work.partition(), turn.work.offset(), event.seq() + 1);
-        }
+        outcomes.send(turn.work, turn.request.replyTo(), event, turn.span);
     }
 }

@@ -25,7 +25,7 @@ final class TurnFactory {
     }
 
     /** The session's live state must be set; the turn starts from it. */
-    Turn create(LiveSession session, Work work, int resumeSeq) {
+    Turn create(LiveSession session, Work work) {
         PromptRequest r = (PromptRequest) work.message();
         int[] prompt = work.promptTokens();
         if (r.text() != null && bosTokenId != null && session.record.turnCount() == 0 && session.state.tokenCount() == 0) {
@@ -43,7 +43,7 @@ final class TurnFactory {
         StopMatcher stops = params.stop() == null || params.stop().isEmpty() ? null : new StopMatcher(params.stop());
         return new Turn(session, work, prompt, maxTokens, new Sampler(sampling), stops,
                 engine.tokenizer().map(TextTokenizer::streaming).orElse(null),
-                tracing.startTurn(work.trace(), r.sessionId(), r.requestId()), resumeSeq);
+                tracing.startTurn(work.trace(), r.sessionId(), r.requestId()));
     }
 
     private static int[] prepend(int token, int[] tokens) {
